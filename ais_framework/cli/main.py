@@ -1,0 +1,83 @@
+"""Entry point of ``ais-fw``: builds the typer app and turns errors into one clear line.
+
+Heavy libraries (numpy, torch, ...) are imported inside command bodies so that
+``ais-fw --help`` stays fast.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from .. import __version__
+from . import info, plugins_cmd, synth
+
+app = typer.Typer(
+    name="ais-fw",
+    help="Segment cryo-electron tomograms with neural networks and pick particles.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ais-fw {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+) -> None:
+    """Segment cryo-electron tomograms with neural networks and pick particles."""
+
+
+app.command("plugins")(plugins_cmd.plugins)
+app.command("info")(info.info)
+app.command("synth")(synth.synth)
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("AIS_FW_DEBUG", "") not in ("", "0")
+
+
+def _report(exc: BaseException) -> int:
+    from ..errors import AisError
+
+    if isinstance(exc, AisError):
+        typer.echo(f"error: {exc.message}", err=True)
+        if exc.hint:
+            typer.echo(f"hint: {exc.hint}", err=True)
+        return exc.exit_code
+    typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+    typer.echo("hint: this is a bug in ais-fw or a plugin; rerun with --debug and report the traceback", err=True)
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns (and, called without arguments, exits with) the exit code.
+
+    Usage errors are reported by typer itself (exit 2); ``AisError`` becomes one line on
+    stderr with a hint (exit 1, or 2 for usage); ``--debug`` shows the traceback instead.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args, prog_name="ais-fw")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        code = 130
+    except Exception as exc:
+        if _debug_requested(args):
+            raise
+        code = _report(exc)
+    if argv is None:
+        sys.exit(code)
+    return code

@@ -1,0 +1,1 @@
+"""Builtin plugins of ais-fw, installed as the ``ais_plugins`` package."""

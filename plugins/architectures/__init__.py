@@ -1,0 +1,1 @@
+"""Builtin network architectures, one module each."""

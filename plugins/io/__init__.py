@@ -1,0 +1,1 @@
+"""Builtin file-format plugins: volume and coordinate readers and writers."""

@@ -1,0 +1,1 @@
+"""Builtin particle pickers."""

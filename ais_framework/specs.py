@@ -18,6 +18,9 @@ class ArchitectureSpec:
     ``build(depth, **options)`` returns a ``torch.nn.Module`` mapping (N, depth, H, W)
     to (N, 1, H, W) logits for 2D/2.5D networks, or (N, 1, D, H, W) to (N, 1, D, H, W)
     logits for 3D networks. ``dims`` lists what it supports: "2d", "2.5d", "3d".
+    ``size_multiple``: box sizes must be a multiple of this (pooling depth).
+    ``discriminator``: for adversarial networks (Pix2pix), ``discriminator(depth)`` builds
+    the critic and the framework trains both with a GAN loss; None for ordinary networks.
     """
 
     name: str
@@ -26,6 +29,7 @@ class ArchitectureSpec:
     dims: tuple[str, ...] = ("2d", "2.5d")
     description: str = ""
     size_multiple: int = 16
+    discriminator: Callable[..., Any] | None = None
     kind: str = field(default="architecture", init=False)
 
 

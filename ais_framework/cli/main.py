@@ -11,7 +11,7 @@ import sys
 import typer
 
 from .. import __version__
-from . import info, plugins_cmd, synth
+from . import demo, info, plugins_cmd, synth
 
 app = typer.Typer(
     name="ais-fw",
@@ -40,6 +40,7 @@ def _root(
 app.command("plugins")(plugins_cmd.plugins)
 app.command("info")(info.info)
 app.command("synth")(synth.synth)
+app.command("demo")(demo.demo)
 
 
 def _debug_requested(argv: list[str]) -> bool:
@@ -54,6 +55,10 @@ def _report(exc: BaseException) -> int:
         if exc.hint:
             typer.echo(f"hint: {exc.hint}", err=True)
         return exc.exit_code
+    if isinstance(exc, OSError) and exc.filename is not None:  # disk full, permission denied, ...
+        typer.echo(f"error: {exc.filename}: {exc.strerror or exc}", err=True)
+        typer.echo("hint: check the path, its permissions and the free disk space", err=True)
+        return 1
     typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
     typer.echo("hint: this is a bug in ais-fw or a plugin; rerun with --debug and report the traceback", err=True)
     return 1

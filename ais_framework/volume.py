@@ -14,7 +14,7 @@ from typing import Iterator
 import numpy as np
 
 from .atomic import atomic_path
-from .errors import InputFileError, PixelSizeError, UsageError
+from .errors import AisError, InputFileError, PixelSizeError, UsageError
 
 PIXEL_SIZE_HINT = "pass --pixel-size in Å (e.g. --pixel-size 10.0)"
 
@@ -51,16 +51,26 @@ class Volume:
         return replace(self, data=data, path=None)
 
     def header_voxel_size(self) -> tuple[float, float, float]:
-        if self.voxel_size is not None and all(v > 0 for v in self.voxel_size):
-            return self.voxel_size
-        ps = self.pixel_size or 0.0
-        return (ps, ps, ps)
+        """(x, y, z) Å to write into a header: the file's voxel size, gaps filled with the pixel size."""
+        ps = usable_pixel_size(self.pixel_size) or 0.0
+        sizes = self.voxel_size or (ps, ps, ps)
+        return tuple(usable_pixel_size(v) or ps for v in sizes)  # type: ignore[return-value]
+
+
+def usable_pixel_size(value: object) -> float | None:
+    """``value`` as a float if it is a finite, positive number of Å, else None."""
+    if isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool):
+        if math.isfinite(float(value)) and float(value) > 0:
+            return float(value)
+    return None
 
 
 def check_pixel_size(pixel_size: float) -> float:
-    if not (isinstance(pixel_size, (int, float)) and math.isfinite(pixel_size) and pixel_size > 0):
+    """A pixel size given by the user, or :class:`UsageError` if it is not a positive number."""
+    value = usable_pixel_size(pixel_size)
+    if value is None:
         raise UsageError(f"pixel size must be a positive number of Å, got {pixel_size!r}", PIXEL_SIZE_HINT)
-    return float(pixel_size)
+    return value
 
 
 def _format_for(path: Path, need: str):
@@ -84,14 +94,20 @@ def read_volume(path: str | os.PathLike, pixel_size: float | None = None, requir
     """Open a volume file (memory-mapped where the format allows).
 
     ``pixel_size`` (Å) overrides the file's. Without it, a file whose header has no pixel
-    size raises :class:`PixelSizeError` unless ``require_pixel_size`` is False.
+    size (missing, zero or not a number) raises :class:`PixelSizeError` unless
+    ``require_pixel_size`` is False; the volume's ``pixel_size`` is then None.
+    Unreadable, corrupt or truncated files raise :class:`InputFileError` naming the file.
     """
     path = Path(path)
+    if pixel_size is not None:
+        check_pixel_size(pixel_size)
     if not path.exists():
         raise InputFileError(f"{path}: no such file", "check the path")
     if path.is_dir():
         raise InputFileError(f"{path}: is a folder, not a volume file", "give the path of an .mrc or .tif file")
-    volume = _format_for(path, "read").read(path)
+    volume = _read_with(_format_for(path, "read"), path)
+    if usable_pixel_size(volume.pixel_size) is None:
+        volume = replace(volume, pixel_size=None)
     if pixel_size is not None:
         volume = volume.with_pixel_size(pixel_size)
     elif volume.pixel_size is None and require_pixel_size:
@@ -99,13 +115,49 @@ def read_volume(path: str | os.PathLike, pixel_size: float | None = None, requir
     return volume
 
 
+def _read_with(spec, path: Path) -> Volume:
+    """Call a format's reader; anything but an AisError becomes an InputFileError naming the file."""
+    try:
+        return spec.read(path)
+    except AisError:
+        raise
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot be read ({exc.strerror or exc})",
+                             "check the file's permissions and the disk") from exc
+    except Exception as exc:  # a damaged file can make any reader fail in its own way
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise InputFileError(f"{path}: not a readable {spec.title} file ({detail})",
+                             "the file may be corrupt or incomplete; rerun with --debug for details") from exc
+
+
 def write_volume(path: str | os.PathLike, volume: Volume) -> Path:
-    """Write a volume atomically (temporary file + rename); the format follows the extension."""
+    """Write a volume atomically (temporary file + rename); the format follows the extension.
+
+    The volume must have a pixel size (:class:`PixelSizeError` otherwise). On any failure
+    no partial file is left and an existing file at ``path`` is untouched.
+    """
     path = Path(path)
     spec = _format_for(path, "write")
-    with atomic_path(path) as tmp:
-        spec.write(tmp, volume)
+    volume = _writable(path, volume)
+    try:
+        with atomic_path(path) as tmp:
+            spec.write(tmp, volume)
+    except OSError as exc:
+        raise AisError(f"{path}: cannot be written ({exc.strerror or exc})",
+                       "check that the folder exists, is writable and the disk is not full") from exc
     return path
+
+
+def _writable(path: Path, volume: Volume) -> Volume:
+    """The volume as (Z, Y, X) with a pixel size, or an error saying why it cannot be written."""
+    if volume.data.ndim == 2:
+        volume = replace(volume, data=volume.data[np.newaxis])
+    if volume.data.ndim != 3 or 0 in volume.data.shape:
+        raise UsageError(f"{path}: a volume must be a non-empty (Z, Y, X) array, got shape {volume.data.shape}",
+                         "pass a 3-D array")
+    if usable_pixel_size(volume.pixel_size) is None:
+        raise PixelSizeError(f"{path}: the volume to write has no pixel size", PIXEL_SIZE_HINT)
+    return volume
 
 
 def iter_slabs(data: np.ndarray, slices_per_slab: int = 16) -> Iterator[np.ndarray]:

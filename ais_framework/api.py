@@ -6,6 +6,7 @@ subclasses; they never print or exit.
 from __future__ import annotations
 
 import os
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,10 @@ from .volume import read_volume, volume_stats
 
 
 def list_plugins(strict: bool = False) -> dict[str, Any]:
-    """Every loaded plugin spec (kind, name, title, distribution, version) and every failure."""
+    """Every loaded plugin spec (kind, name, title, distribution, version) and every failure.
+
+    Specs are sorted by kind and name. ``strict`` raises :class:`PluginError` if any plugin failed.
+    """
     registry = get_registry(strict=strict)
     plugins = [
         {
@@ -28,14 +32,8 @@ def list_plugins(strict: bool = False) -> dict[str, Any]:
         }
         for entry in registry.all_specs()
     ]
-    failures = [vars(f) if not hasattr(f, "__dataclass_fields__") else _asdict(f) for f in registry.failures]
-    return {"plugins": plugins, "failures": failures}
-
-
-def _asdict(obj: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(obj)
+    plugins.sort(key=lambda p: (p["kind"], p["name"]))
+    return {"plugins": plugins, "failures": [asdict(f) for f in registry.failures]}
 
 
 def volume_info(path: str | os.PathLike, pixel_size: float | None = None) -> dict[str, Any]:
@@ -64,3 +62,35 @@ def make_synthetic(output: str | os.PathLike, seed: int = 0, shape: tuple[int, i
         shape=tuple(shape) if shape else DEFAULT_SHAPE,
         pixel_size=pixel_size if pixel_size is not None else DEFAULT_PIXEL_SIZE,
     )
+
+
+def train(output: str | os.PathLike, sources: list, stores: list, options, on_epoch=None) -> dict[str, Any]:
+    """Train a model (see :func:`ais_framework.training.run.train_model`)."""
+    from .training.run import train_model
+
+    return train_model(Path(output), sources, [Path(s) for s in stores], options, on_epoch=on_epoch)
+
+
+def segment_tomogram(tomogram: str | os.PathLike, model: str | os.PathLike, outdir: str | os.PathLike,
+                     pixel_size: float | None = None, overwrite: bool = False, device: str = "cpu",
+                     batch_size: int = 8, on_progress=None) -> Path:
+    """Segment one tomogram with one model into ``outdir/{stem}__{feature}.mrc``; skips finished outputs."""
+    from .inference.segment import SegmentOptions, output_path, segment_to_file
+    from .model import load_model
+
+    loaded = load_model(model, device=device)
+    target = output_path(Path(outdir), Path(tomogram), loaded.metadata.feature)
+    if target.exists() and not overwrite:
+        return target
+    volume = read_volume(tomogram, pixel_size=pixel_size)
+    options = SegmentOptions(batch_size=batch_size, device=device)
+    return segment_to_file(loaded, volume, target, options, on_progress)
+
+
+def segmentation_scores(prediction: str | os.PathLike, truth: str | os.PathLike, threshold: float = 0.5) -> dict:
+    """Dice, IoU, precision and recall of a segmentation file against a ground-truth mask file."""
+    from .evaluate import segmentation_scores as scores
+
+    pred = read_volume(prediction, require_pixel_size=False)
+    true = read_volume(truth, require_pixel_size=False)
+    return scores(pred.data, true.data, threshold)

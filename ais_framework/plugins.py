@@ -6,7 +6,7 @@ fails to import is reported and skipped (``strict=True`` raises instead).
 """
 from __future__ import annotations
 
-import importlib
+import re
 import traceback
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
@@ -55,20 +55,37 @@ class PluginRegistry:
 
     manager: pluggy.PluginManager
     sources: dict[str, PluginSource] = field(default_factory=dict)
-    failures: list[PluginFailure] = field(default_factory=list)
+    load_failures: list[PluginFailure] = field(default_factory=list)
+    _hook_failures: list[PluginFailure] = field(default_factory=list)
     _specs: dict[str, dict[str, RegisteredSpec]] | None = None
 
+    @property
+    def failures(self) -> list[PluginFailure]:
+        """Plugins that failed to load, and hooks that raised or returned something else than specs."""
+        self._collected()
+        return [*self.load_failures, *self._hook_failures]
+
     def register_module(self, module: Any, source: PluginSource) -> None:
-        """Register an imported plugin module (entry points do this for you)."""
-        self.manager.register(module, name=source.plugin)
+        """Register an imported plugin module (entry points do this for you).
+
+        Raises :class:`PluginError` when pluggy rejects it (a hook with wrong arguments,
+        a name already taken); a function marked ``@hookimpl`` that is not an ais-fw hook
+        is recorded as a failure of the plugin.
+        """
+        try:
+            self.manager.register(module, name=source.plugin)
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            raise PluginError(f"plugin '{source.plugin}' cannot be registered: {exc}",
+                              "see `ais-fw plugins`; hooks are listed in ais_framework.hookspecs") from exc
         self.sources[source.plugin] = source
         self._specs = None
+        for caller in self.manager.get_hookcallers(module) or []:
+            if not caller.has_spec():
+                self.load_failures.append(_problem(source, f"'{caller.name}' is not an ais-fw hook"))
 
     def specs(self, kind: str) -> dict[str, RegisteredSpec]:
         """All registered specs of one kind, by name."""
-        if self._specs is None:
-            self._specs = self._collect()
-        return self._specs.get(kind, {})
+        return self._collected().get(kind, {})
 
     def get(self, kind: str, name: str) -> Any:
         """The spec of one kind and name, or an error listing the known names."""
@@ -85,22 +102,34 @@ class PluginRegistry:
         kinds = [self.specs(k) for k in hookspecs.HOOK_KINDS.values()]
         return [entry for by_name in kinds for entry in by_name.values()]
 
+    def _collected(self) -> dict[str, dict[str, RegisteredSpec]]:
+        if self._specs is None:
+            self._hook_failures = []  # collected afresh each time, never twice
+            self._specs = self._collect()
+        return self._specs
+
     def _collect(self) -> dict[str, dict[str, RegisteredSpec]]:
         collected: dict[str, dict[str, RegisteredSpec]] = {}
         for hook_name, kind in hookspecs.HOOK_KINDS.items():
             by_name = collected.setdefault(kind, {})
             for impl in getattr(self.manager.hook, hook_name).get_hookimpls():
                 source = self.sources.get(impl.plugin_name) or _unknown_source(impl.plugin_name)
-                for spec in self._call(impl, source):
+                for spec in self._call(impl, source, hook_name, kind):
                     self._add(by_name, kind, RegisteredSpec(spec, source))
         return collected
 
-    def _call(self, impl: Any, source: PluginSource) -> list:
+    def _call(self, impl: Any, source: PluginSource, hook: str, kind: str) -> list:
         try:
-            return list(impl.function() or [])
+            returned = list(impl.function() or [])
         except Exception as exc:  # a broken plugin must not take the framework down
-            self.failures.append(_failure(source, exc))
+            self._hook_failures.append(_failure(source, exc, f"{hook} raised "))
             return []
+        specs = [item for item in returned if _is_spec(item, kind)]
+        for item in returned:
+            if not _is_spec(item, kind):
+                error = f"{hook} returned a {type(item).__name__}, not a {kind} spec"
+                self._hook_failures.append(_problem(source, error))
+        return specs
 
     @staticmethod
     def _add(by_name: dict, kind: str, entry: RegisteredSpec) -> None:
@@ -115,6 +144,10 @@ class PluginRegistry:
         by_name[name] = entry
 
 
+def _is_spec(item: Any, kind: str) -> bool:
+    return getattr(item, "kind", None) == kind and isinstance(getattr(item, "name", None), str)
+
+
 def _describe(source: PluginSource) -> str:
     return f"'{source.plugin}' ({source.distribution} {source.version}, module {source.module})"
 
@@ -123,9 +156,13 @@ def _unknown_source(name: str) -> PluginSource:
     return PluginSource(plugin=name, module="?", distribution="?", version="?")
 
 
-def _failure(source: PluginSource, exc: BaseException) -> PluginFailure:
+def _failure(source: PluginSource, exc: BaseException, prefix: str = "") -> PluginFailure:
     last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-    return PluginFailure(source.plugin, source.module, source.distribution, source.version, last)
+    return _problem(source, prefix + last)
+
+
+def _problem(source: PluginSource, error: str) -> PluginFailure:
+    return PluginFailure(source.plugin, source.module, source.distribution, source.version, error)
 
 
 def _source_of(ep: EntryPoint) -> PluginSource:
@@ -136,18 +173,33 @@ def _source_of(ep: EntryPoint) -> PluginSource:
 
 
 def _load_entry_points(registry: PluginRegistry) -> None:
-    seen: set[str] = set()
+    seen: dict[str, PluginSource] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         source = _source_of(ep)
-        if ep.name in seen:  # the same distribution found twice on sys.path
+        if _already_seen(seen, source):
             continue
-        seen.add(ep.name)
+        seen[ep.name] = source
         try:
-            module = importlib.import_module(ep.value.split(":")[0])
-        except Exception as exc:
-            registry.failures.append(_failure(source, exc))
-            continue
-        registry.register_module(module, source)
+            registry.register_module(ep.load(), source)
+        except Exception as exc:  # import errors, and anything a plugin's import raises
+            registry.load_failures.append(_failure(source, exc))
+
+
+def _already_seen(seen: dict[str, PluginSource], source: PluginSource) -> bool:
+    """True for the same distribution found twice; two distributions using one name is an error."""
+    first = seen.get(source.plugin)
+    if first is None:
+        return False
+    if _normalise(first.distribution) == _normalise(source.distribution):
+        return True
+    raise PluginError(
+        f"two plugins are named '{source.plugin}': {_describe(first)} and {_describe(source)}",
+        "uninstall one of them or ask its author to rename the entry point",
+    )
+
+
+def _normalise(distribution: str) -> str:
+    return re.sub(r"[-_.]+", "-", distribution).lower()
 
 
 def new_registry(load_entry_points: bool = True) -> PluginRegistry:
@@ -168,12 +220,13 @@ def get_registry(strict: bool = False) -> PluginRegistry:
     global _REGISTRY
     if _REGISTRY is None:
         _REGISTRY = new_registry()
-    _REGISTRY.all_specs()  # collect now so hook failures are known
-    if strict and _REGISTRY.failures:
-        failure = _REGISTRY.failures[0]
+    failures = _REGISTRY.failures
+    if strict and failures:
+        first = failures[0]
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
         raise PluginError(
-            f"plugin '{failure.plugin}' ({failure.distribution}) failed to load: {failure.error}",
-            "fix or uninstall it, or run without --strict to skip it",
+            f"plugin '{first.plugin}' ({first.distribution} {first.version}) failed: {first.error}{more}",
+            "fix or uninstall it, or run without --strict to skip it; `ais-fw plugins` lists every failure",
         )
     return _REGISTRY
 

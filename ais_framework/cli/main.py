@@ -11,7 +11,7 @@ import sys
 import typer
 
 from .. import __version__
-from . import demo, info, plugins_cmd, synth
+from . import demo, info, model_cmd, plugins_cmd, synth, train
 
 app = typer.Typer(
     name="ais-fw",
@@ -40,6 +40,8 @@ def _root(
 app.command("plugins")(plugins_cmd.plugins)
 app.command("info")(info.info)
 app.command("synth")(synth.synth)
+app.command("train")(train.train)
+app.add_typer(model_cmd.model_app, name="model")
 app.command("demo")(demo.demo)
 
 

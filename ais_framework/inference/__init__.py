@@ -1,0 +1,1 @@
+"""Whole-tomogram segmentation with a trained model."""

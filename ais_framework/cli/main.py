@@ -11,7 +11,7 @@ import sys
 import typer
 
 from .. import __version__
-from . import demo, info, model_cmd, plugins_cmd, synth, train
+from . import demo, info, model_cmd, plugins_cmd, scaffold_cmd, synth, train
 
 app = typer.Typer(
     name="ais-fw",
@@ -37,7 +37,22 @@ def _root(
     """Segment cryo-electron tomograms with neural networks and pick particles."""
 
 
-app.command("plugins")(plugins_cmd.plugins)
+plugins_app = typer.Typer(rich_markup_mode=None, help="List installed plugins, or write a new one (plugins new ...).")
+
+
+@plugins_app.callback(invoke_without_command=True)
+def _plugins(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print the list as JSON."),
+    strict: bool = typer.Option(False, "--strict", help="Fail if any plugin failed to load."),
+) -> None:
+    """List installed plugins: kind, name, providing distribution and version, and failures."""
+    if ctx.invoked_subcommand is None:
+        plugins_cmd.plugins(as_json=as_json, strict=strict)
+
+
+plugins_app.add_typer(scaffold_cmd.plugins_new_app, name="new")
+app.add_typer(plugins_app, name="plugins")
 app.command("info")(info.info)
 app.command("synth")(synth.synth)
 app.command("train")(train.train)

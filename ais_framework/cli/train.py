@@ -16,9 +16,13 @@ def parse_slices(text: str) -> tuple[int, ...]:
     try:
         for part in filter(None, (p.strip() for p in text.split(","))):
             lo, _, hi = part.partition("-")
+            if hi and int(hi) < int(lo):
+                raise ValueError(part)
             slices.extend(range(int(lo), int(hi) + 1) if hi else [int(lo)])
     except ValueError:
-        raise UsageError(f"--slices '{text}' is not a list of slice numbers", "write e.g. --slices 10,20,30-35") from None
+        slices = []
+    if not slices:
+        raise UsageError(f"--slices '{text}' is not a list of slice numbers", "write e.g. --slices 10,20,30-35")
     return tuple(slices)
 
 
@@ -30,8 +34,8 @@ def _sources(tomograms: list[Path], labels: list[Path], slices: list[str]):
         raise UsageError(f"{len(tomograms)} --tomogram but {len(labels)} --labels", "give one --labels per --tomogram")
     if len(slices) not in (0, 1, len(tomograms)):
         raise UsageError("give one --slices for all tomograms, or one per --tomogram", "e.g. --slices 10,20,30")
-    chosen = slices * len(tomograms) if len(slices) == 1 else slices or [""] * len(tomograms)
-    return [LabelSource(t, l, parse_slices(s) or None) for t, l, s in zip(tomograms, labels, chosen)]
+    chosen = slices * len(tomograms) if len(slices) == 1 else slices or [None] * len(tomograms)
+    return [LabelSource(t, l, None if s is None else parse_slices(s)) for t, l, s in zip(tomograms, labels, chosen)]
 
 
 def train(

@@ -92,7 +92,9 @@ def gather_training_sets(sources: list[LabelSource], stores: list[Path], options
         volume = read_volume(source.tomogram, pixel_size=options.pixel_size)
         sets.append(extract_from_labels(volume, _label_slices(source, volume.shape), **common))
     for store_path in stores:
-        sets.append(extract_from_store(AnnotationStore.open(store_path), **common))
+        store = AnnotationStore.open(store_path)
+        volume = read_volume(store.tomogram_path(), pixel_size=options.pixel_size) if options.pixel_size else None
+        sets.append(extract_from_store(store, volume=volume, **common))
     if not sets:
         raise UsageError("no training data given", "pass --tomogram T --labels L, or --annotations STORE")
     return merge(sets) if len(sets) > 1 else sets[0]

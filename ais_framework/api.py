@@ -94,3 +94,30 @@ def segmentation_scores(prediction: str | os.PathLike, truth: str | os.PathLike,
     pred = read_volume(prediction, require_pixel_size=False)
     true = read_volume(truth, require_pixel_size=False)
     return scores(pred.data, true.data, threshold)
+
+
+def load_model(model: str | os.PathLike, device: str = "cpu"):
+    """A model package ready to run (see :func:`ais_framework.model.load_model`)."""
+    from .model import load_model as load
+
+    return load(model, device=device)
+
+
+def tomogram_stats(volume) -> dict:
+    """The robust normalisation statistics of a tomogram (computed once, reused per slice)."""
+    from .normalisation import robust_stats
+
+    return robust_stats(volume.data)
+
+
+def segment_slice(model, volume, z: int, device: str = "cpu", stats: dict | None = None):
+    """Probabilities 0..1 (Y, X) of one slice ``z`` of ``volume`` with a loaded 2D/2.5D model.
+
+    Pass ``stats`` from :func:`tomogram_stats` when calling this repeatedly (live preview).
+    """
+    from .inference.segment import predict_slices
+
+    if stats is None:
+        stats = tomogram_stats(volume)
+    factor = volume.pixel_size / model.metadata.pixel_size_A
+    return predict_slices(model, volume.data, range(z, z + 1), stats, factor, device)[0]

@@ -5,11 +5,13 @@ chosen by file extension. Writes are atomic.
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import mmap
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -146,6 +148,38 @@ def write_volume(path: str | os.PathLike, volume: Volume) -> Path:
         raise AisError(f"{path}: cannot be written ({exc.strerror or exc})",
                        "check that the folder exists, is writable and the disk is not full") from exc
     return path
+
+
+@contextlib.contextmanager
+def slab_writer(path: str | os.PathLike, template: Volume, dtype: np.dtype | type) -> Iterator[Any]:
+    """A writer with ``write(z, slab)`` for a volume shaped and placed like ``template``.
+
+    The file appears under ``path`` only when the block ends without an error (atomic);
+    the format must support streaming writes (MRC does).
+    """
+    path = Path(path)
+    spec = _format_for(path, "write")
+    if spec.open_writer is None:
+        raise UsageError(f"{path}: the {spec.title} format cannot be written slab by slab", "write .mrc files")
+    _writable(path, template)
+    with atomic_path(path) as tmp:
+        writer = spec.open_writer(tmp, template, np.dtype(dtype))
+        yield writer
+        writer.close()
+
+
+def release_pages(array: Any) -> None:
+    """Let the OS drop the pages of a memory-mapped array this process has read so far.
+
+    Reading a tomogram through a memory map keeps every page read in the process's resident
+    memory; dropping them after each slab keeps a whole-tomogram pass at constant memory.
+    """
+    base = array
+    while base is not None and not hasattr(base, "_mmap"):
+        base = getattr(base, "base", None)
+    handle = getattr(base, "_mmap", None)
+    if handle is not None and hasattr(handle, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+        handle.madvise(mmap.MADV_DONTNEED)
 
 
 def _writable(path: Path, volume: Volume) -> Volume:

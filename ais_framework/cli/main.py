@@ -11,7 +11,12 @@ import sys
 import typer
 
 from .. import __version__
-from . import demo, info, model_cmd, plugins_cmd, scaffold_cmd, synth, train
+from . import demo, info, model_cmd, plugins_cmd, scaffold_cmd, synth, train, tui_cmd
+from . import mesh_cmd, preview_cmd
+from . import models_cmd, repo_cmd
+from . import compare_cmd
+from . import evaluate_cmd, pick
+from . import segment_cmd
 
 app = typer.Typer(
     name="ais-fw",
@@ -56,8 +61,17 @@ app.add_typer(plugins_app, name="plugins")
 app.command("info")(info.info)
 app.command("synth")(synth.synth)
 app.command("train")(train.train)
+app.command("segment")(segment_cmd.segment)
+app.command("compare")(compare_cmd.compare)
 app.add_typer(model_cmd.model_app, name="model")
 app.command("demo")(demo.demo)
+app.command("pick")(pick.pick)
+app.add_typer(evaluate_cmd.evaluate_app, name="evaluate")
+app.command("tui")(tui_cmd.tui)
+app.command("mesh")(mesh_cmd.mesh)
+app.command("preview")(preview_cmd.preview)
+app.add_typer(repo_cmd.repo_app, name="repo")
+models_cmd.register(app)
 
 
 def _debug_requested(argv: list[str]) -> bool:

@@ -6,36 +6,7 @@ from pathlib import Path
 import typer
 
 from .output import is_terminal, print_json
-
-
-def parse_slices(text: str) -> tuple[int, ...]:
-    """'10,20,30' or '10-14,30' -> (10, 20, 30) / (10, 11, 12, 13, 14, 30)."""
-    from ..errors import UsageError
-
-    slices: list[int] = []
-    try:
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            lo, _, hi = part.partition("-")
-            if hi and int(hi) < int(lo):
-                raise ValueError(part)
-            slices.extend(range(int(lo), int(hi) + 1) if hi else [int(lo)])
-    except ValueError:
-        slices = []
-    if not slices:
-        raise UsageError(f"--slices '{text}' is not a list of slice numbers", "write e.g. --slices 10,20,30-35")
-    return tuple(slices)
-
-
-def _sources(tomograms: list[Path], labels: list[Path], slices: list[str]):
-    from ..errors import UsageError
-    from ..training.run import LabelSource
-
-    if len(tomograms) != len(labels):
-        raise UsageError(f"{len(tomograms)} --tomogram but {len(labels)} --labels", "give one --labels per --tomogram")
-    if len(slices) not in (0, 1, len(tomograms)):
-        raise UsageError("give one --slices for all tomograms, or one per --tomogram", "e.g. --slices 10,20,30")
-    chosen = slices * len(tomograms) if len(slices) == 1 else slices or [None] * len(tomograms)
-    return [LabelSource(t, l, None if s is None else parse_slices(s)) for t, l, s in zip(tomograms, labels, chosen)]
+from .training_data import label_sources
 
 
 def train(
@@ -69,7 +40,7 @@ def train(
         copies=copies, loss=loss, seed=seed, device=device, train_pixel_size=train_pixel_size,
         pixel_size=pixel_size, augment=augment, resume=resume, progress=not quiet and is_terminal(),
     )
-    summary = train_model(output, _sources(tomogram, labels, slices), list(annotations), options)
+    summary = train_model(output, label_sources(tomogram, labels, slices), list(annotations), options)
     if as_json:
         print_json(summary)
         return

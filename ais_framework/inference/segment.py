@@ -1,91 +1,163 @@
-"""Segment whole tomograms: slice batches for 2D/2.5D models, overlapping slabs for 3D.
+"""Segment whole tomograms with one or several models, streaming through Z.
 
-Memory stays bounded: the tomogram is read memory-mapped, a few slices at a time, and
-the output is collected in a memory-mapped temporary file before the atomic write.
+For each tomogram, every model predicts the same window of slices; competition and
+interactions (a :class:`~ais_framework.pipeline.Pipeline`) are applied to the window with
+the halo they need; the window's central slices are written to each output. Memory stays
+at a few windows whatever the tomogram's size: the tomogram is read memory-mapped (pages
+released after each window) and outputs are written slab by slab, atomically.
+
+Outputs: ``{tomogram stem}__{name}.mrc`` (name: the model's feature, or its pipeline name),
+uint8 0-255 (or float16 0-1), the same shape, voxel size and origin as the tomogram.
 """
 from __future__ import annotations
 
-import tempfile
-from dataclasses import dataclass
+import contextlib
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
-from ..normalisation import normalise, robust_stats
-from ..volume import Volume, write_volume
-from .slices import pad_to_multiple, rescale, resize_to, run_network, slice_stack
+from ..errors import UsageError
+from ..normalisation import robust_stats
+from ..volume import Volume, release_pages, slab_writer
+
+ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
 class SegmentOptions:
     batch_size: int = 8
     device: str = "cpu"
+    precision: str = "auto"
+    tta: int = 1
+    tile: int | None = None
     z_range: tuple[int, int] | None = None
     as_float16: bool = False
+    overwrite: bool = False
+    window: int = 16
 
 
-def output_path(outdir: Path, tomogram: Path, feature: str) -> Path:
-    """``{tomogram stem}__{feature}.mrc`` in ``outdir``."""
-    return Path(outdir) / f"{Path(tomogram).stem}__{feature}.mrc"
+@dataclass
+class ModelRun:
+    """One model of a segmentation run: its output name and the loaded package."""
+
+    name: str
+    model: Any
+    notes: list[str] = field(default_factory=list)
 
 
-def _prepare(data: np.ndarray, zs: range, depth: int, stats: dict, factor: float, multiple: int):
-    batch = np.stack([slice_stack(data, z, depth) for z in zs])
-    batch = rescale(normalise(batch, stats), factor)
-    return pad_to_multiple(batch, multiple)
-
-
-def predict_slices(model, data: np.ndarray, zs: range, stats: dict, factor: float, device: str = "cpu") -> np.ndarray:
-    """Probabilities (len(zs), Y, X) for the slices ``zs`` of ``data`` with a 2D/2.5D model."""
-    meta = model.metadata
-    batch, (h, w) = _prepare(data, zs, meta.depth, stats, factor, model.spec.size_multiple)
-    probs = run_network(model.network, batch, device)[:, :h, :w]
-    return resize_to(probs, data.shape[1:])
-
-
-def _z_bounds(volume: Volume, z_range: tuple[int, int] | None) -> tuple[int, int]:
-    if z_range is None:
-        return 0, volume.shape[0]
-    lo, hi = max(0, z_range[0]), min(volume.shape[0], z_range[1])
-    return lo, hi
-
-
-def _scratch(shape: tuple[int, ...]) -> np.ndarray:
-    """A zeroed float32 memory map in a temporary file (the caller deletes ``.filename``)."""
-    with tempfile.NamedTemporaryFile(prefix="ais-fw-", suffix=".npy", delete=False) as handle:
-        name = handle.name
-    return np.lib.format.open_memmap(name, mode="w+", dtype=np.float32, shape=shape)
-
-
-def segment_volume(model, volume: Volume, options: SegmentOptions = SegmentOptions(),
-                   on_progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """Probabilities 0..1 as float32 (Z, Y, X) in a temporary memory map (zeros outside z_range)."""
-    stats = robust_stats(volume.data)
-    factor = volume.pixel_size / model.metadata.pixel_size_A
-    out = _scratch(volume.shape)
-    lo, hi = _z_bounds(volume, options.z_range)
-    step = options.batch_size
-    for z0 in range(lo, hi, step):
-        zs = range(z0, min(z0 + step, hi))
-        out[zs.start : zs.stop] = predict_slices(model, volume.data, zs, stats, factor, options.device)
-        if on_progress:
-            on_progress(zs.stop - lo, hi - lo)
-    return out
+def output_path(outdir: Path, tomogram: Path, name: str) -> Path:
+    """``{tomogram stem}__{name}.mrc`` in ``outdir``."""
+    return Path(outdir) / f"{Path(tomogram).stem}__{name}.mrc"
 
 
 def to_output(probs: np.ndarray, as_float16: bool = False) -> np.ndarray:
-    """Probabilities as the saved output: uint8 0-255 (default) or float16 0-1."""
+    """Probabilities as saved: uint8 0-255 (default) or float16 0-1."""
     if as_float16:
         return probs.astype(np.float16)
     return np.clip(np.rint(probs * 255.0), 0, 255).astype(np.uint8)
 
 
-def segment_to_file(model, volume: Volume, path: Path, options: SegmentOptions = SegmentOptions(),
-                    on_progress: Callable[[int, int], None] | None = None) -> Path:
-    """Segment ``volume`` and write the result atomically to ``path`` (same geometry as the input)."""
-    probs = segment_volume(model, volume, options, on_progress)
-    try:
-        return write_volume(path, volume.like(to_output(probs, options.as_float16)))
-    finally:
-        Path(probs.filename).unlink(missing_ok=True)
+def z_bounds(n_slices: int, z_range: tuple[int, int] | None) -> tuple[int, int]:
+    """The slices to segment, ``[lo, hi)``; a clear error when the range holds none."""
+    if z_range is None:
+        return 0, n_slices
+    lo, hi = max(0, int(z_range[0])), min(n_slices, int(z_range[1]))
+    if hi <= lo:
+        raise UsageError(f"--z-range {z_range[0]} {z_range[1]} holds no slice of a tomogram with {n_slices}",
+                         f"give FIRST LAST with 0 <= FIRST < LAST <= {n_slices}")
+    return lo, hi
+
+
+def rescale_note(name: str, model: Any, volume: Volume) -> list[str]:
+    """A note when the model's pixel size differs from the tomogram's (the engine rescales)."""
+    model_px, tomo_px = model.metadata.pixel_size_A, volume.pixel_size
+    if abs(tomo_px / model_px - 1.0) < 1e-3:
+        return []
+    return [f"{name}: the model was trained at {model_px:g} Å/px, the tomogram has {tomo_px:g} Å/px; "
+            f"slices are rescaled by {tomo_px / model_px:.3g} for the model and back"]
+
+
+def segment_volume(runs: list[ModelRun], volume: Volume, outputs: dict[str, Path],
+                   options: SegmentOptions = SegmentOptions(), pipeline: Any = None,
+                   on_progress: ProgressCallback | None = None) -> dict[str, Path]:
+    """Segment ``volume`` with every model in ``runs``; write ``outputs[name]`` for each name given.
+
+    Returns the written paths. With a ``pipeline``, competition and interactions are applied
+    before writing (names in ``runs`` must be the pipeline's model names).
+    """
+    from .predict import SlicePredictor
+    from .runner import Runner
+
+    stats = robust_stats(volume.data)
+    predictors = {run.name: SlicePredictor(run.model, _runner(Runner, run.model, options), volume, stats,
+                                           options.batch_size) for run in runs}
+    lo, hi = z_bounds(volume.shape[0], options.z_range)
+    halo = _halo(pipeline, volume)
+    windows = {name: _Window(predictor.predict) for name, predictor in predictors.items()}
+    dtype = np.float16 if options.as_float16 else np.uint8
+    with contextlib.ExitStack() as stack:
+        writers = {name: stack.enter_context(slab_writer(path, volume, dtype)) for name, path in outputs.items()}
+        for z0 in range(lo, hi, options.window):
+            z1 = min(z0 + options.window, hi)
+            a, b = max(lo, z0 - halo), min(hi, z1 + halo)
+            probs = {name: window.get(a, b) for name, window in windows.items()}
+            if pipeline is not None:
+                probs = _postprocess(probs, pipeline, volume)
+            for name, writer in writers.items():
+                writer.write(z0, to_output(probs[name][z0 - a : z1 - a], options.as_float16))
+            release_pages(volume.data)
+            if on_progress:
+                on_progress(z1 - lo, hi - lo)
+    return dict(outputs)
+
+
+def _runner(factory: Any, model: Any, options: SegmentOptions) -> Any:
+    return factory(model, device=options.device, precision=options.precision, tta=options.tta, tile=options.tile)
+
+
+def _halo(pipeline: Any, volume: Volume) -> int:
+    if pipeline is None:
+        return 0
+    from ..pipeline import halo_slices
+
+    return int(halo_slices(pipeline, volume.pixel_size))
+
+
+def _postprocess(probs: dict[str, np.ndarray], pipeline: Any, volume: Volume) -> dict[str, np.ndarray]:
+    from ..pipeline import postprocess
+
+    return postprocess(probs, pipeline, volume.pixel_size)
+
+
+class _Window:
+    """Predicted slices ``[start, start + len)`` of one model, extended and trimmed as Z advances."""
+
+    def __init__(self, predict: Callable[[int, int], np.ndarray]):
+        self.predict = predict
+        self.start = 0
+        self.slices: np.ndarray | None = None
+
+    def get(self, a: int, b: int) -> np.ndarray:
+        """Probabilities for slices ``a .. b - 1`` (``a`` never decreases between calls)."""
+        if self.slices is None or not self.start <= a <= self.start + len(self.slices):
+            self.start, self.slices = a, self.predict(a, b)
+            return self.slices
+        stop = self.start + len(self.slices)
+        kept = self.slices[a - self.start :]
+        new = self.predict(stop, b) if b > stop else kept[:0]
+        self.start, self.slices = a, np.concatenate([kept, new])
+        return self.slices[: b - a]
+
+
+def predict_slices(model: Any, data: np.ndarray, zs: Any, stats: dict, factor: float, device: str = "cpu",
+                   precision: str = "auto", tta: int = 1) -> np.ndarray:
+    """Probabilities (len(zs), Y, X) of the consecutive slices ``zs`` of ``data`` (live preview, checks)."""
+    from .predict import SlicePredictor
+    from .runner import Runner
+
+    zs = list(zs)
+    volume = Volume(data, pixel_size=factor * model.metadata.pixel_size_A)
+    predictor = SlicePredictor(model, Runner(model, device, precision, tta), volume, stats, batch_size=len(zs))
+    return predictor.predict(zs[0], zs[-1] + 1)

@@ -49,6 +49,7 @@ class TrainOptions:
     resume: Path | None = None
     progress: bool = True
     metadata: dict[str, Any] = field(default_factory=dict)
+    should_stop: Callable[[], bool] | None = None  # polled after each batch: True cancels, keeping the best epoch
 
 
 def training_dims(spec, depth: int) -> str:
@@ -152,7 +153,7 @@ def train_model(output: Path, sources: list[LabelSource], stores: list[Path], op
         lambda: spec.build(depth=options.depth), trainingset.inputs, trainingset.labels,
         epochs=options.epochs, batch_size=options.batch_size, lr=options.lr, loss=options.loss,
         seed=options.seed, device=options.device, progress=options.progress, on_epoch=on_epoch,
-        init_state_dict=init, augment=options.augment,
+        init_state_dict=init, augment=options.augment, should_stop=options.should_stop,
         discriminator=(lambda: spec.discriminator(depth=options.depth)) if spec.discriminator else None,
     )
     if not result.is_global_zero:

@@ -17,6 +17,7 @@ the header statistics are marked "not computed" when values above 127 are presen
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -218,16 +219,15 @@ def write_mrc(path: Path, volume: Volume, slices_per_slab: int = 16) -> None:
         for slab in iter_slabs(data, slices_per_slab):
             target[z : z + slab.shape[0]] = np.asarray(slab, dtype=stored)
             z += slab.shape[0]
-        _fill_header(mrc.header, volume, data, unsigned_bytes=stored == np.uint8)
+        _fill_header(mrc.header, volume, volume_stats(data), unsigned_bytes=stored == np.uint8)
 
 
-def _fill_header(header, volume: Volume, data: np.ndarray, unsigned_bytes: bool) -> None:
+def _fill_header(header, volume: Volume, stats: dict, unsigned_bytes: bool) -> None:
     vx, vy, vz = volume.header_voxel_size()
-    nz, ny, nx = data.shape
+    nz, ny, nx = volume.shape
     header.cella = (vx * nx, vy * ny, vz * nz)
     header.origin = volume.origin
     header.nxstart, header.nystart, header.nzstart = volume.start
-    stats = volume_stats(data)
     header.dmin, header.dmax, header.dmean, header.rms = _header_stats(stats, unsigned_bytes)
     if unsigned_bytes:
         _set_imod_unsigned(header)
@@ -251,6 +251,48 @@ def _set_imod_unsigned(header) -> None:
     header.extra2 = np.void(bytes(raw))
 
 
+class MrcSlabWriter:
+    """Writes an MRC file slab by slab: the header's geometry first, its statistics at ``close``.
+
+    Slabs go straight to the file (no memory map), so memory stays at one slab however
+    large the volume; slices never written read as zeros.
+    """
+
+    def __init__(self, path: Path, template: Volume, dtype: np.dtype):
+        import mrcfile
+
+        self.path, self.template = Path(path), template
+        self.stored, mode = _storage(np.dtype(dtype))
+        with mrcfile.new_mmap(self.path, shape=template.shape, mrc_mode=mode, overwrite=True) as mrc:
+            self.offset = int(mrc.header.nbytes + mrc.extended_header.nbytes)
+        self.slice_bytes = int(np.prod(template.shape[1:])) * self.stored.itemsize
+        os.truncate(self.path, self.offset + self.slice_bytes * template.shape[0])  # sparse zeros
+        self.totals = np.zeros(3)  # count, sum, sum of squares
+        self.low, self.high = math.inf, -math.inf
+
+    def write(self, z: int, slab: np.ndarray) -> None:
+        """Write ``slab`` (n, Y, X) at slices ``z .. z + n - 1``."""
+        data = np.ascontiguousarray(slab, dtype=self.stored)
+        with open(self.path, "r+b") as handle:
+            handle.seek(self.offset + z * self.slice_bytes)
+            handle.write(data.tobytes())
+        values = data.astype(np.float64)
+        self.totals += (values.size, values.sum(), np.square(values).sum())
+        self.low, self.high = min(self.low, float(values.min())), max(self.high, float(values.max()))
+
+    def close(self) -> None:
+        """Fill in the header's statistics (the unwritten slices count as zeros)."""
+        import mrcfile
+
+        count = int(np.prod(self.template.shape))
+        n, total, squares = self.totals
+        low, high = (min(self.low, 0.0), max(self.high, 0.0)) if n < count else (self.low, self.high)
+        mean = total / count
+        stats = {"min": low, "max": high, "mean": mean, "std": math.sqrt(max(squares / count - mean**2, 0.0))}
+        with mrcfile.mmap(self.path, mode="r+") as mrc:  # maps the data, reads none of it
+            _fill_header(mrc.header, self.template, stats, unsigned_bytes=self.stored == np.uint8)
+
+
 @hookimpl
 def ais_fw_volume_formats():
     return [
@@ -260,6 +302,7 @@ def ais_fw_volume_formats():
             extensions=EXTENSIONS,
             read=read_mrc,
             write=write_mrc,
+            open_writer=MrcSlabWriter,
             description="memory-mapped reading of modes 0, 1, 2, 6, 12; header voxel size and origin kept",
         )
     ]

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from ais_framework.devices import DeviceChoice, resolve_device
+from ais_framework.devices import DeviceChoice, cpu_has_fast_bf16, resolve_device
 from ais_framework.errors import UsageError
 from ais_framework.training.fit import TrainingResult, train_network
 
@@ -206,7 +206,8 @@ def test_bad_label_values_are_refused():
 
 
 def test_cpu_and_auto_resolve_to_the_cpu_here():
-    assert resolve_device("cpu") == DeviceChoice("cpu", 1, "32-true", "auto")
+    precision = "bf16-mixed" if cpu_has_fast_bf16() else "32-true"
+    assert resolve_device("cpu") == DeviceChoice("cpu", 1, precision, "auto")
     if not torch.cuda.is_available():
         assert resolve_device("auto").accelerator == "cpu"
 

@@ -8,7 +8,7 @@ slices barely move these statistics, unlike mean/std or min/max.
 The statistics are estimated from at most ``max_slices`` slices spread evenly over Z
 (the middle of each of ``max_slices`` equal Z ranges), reading only those slices of a
 memory-mapped tomogram. A large slice contributes a seeded random sample of its pixels
-(at most ``MAX_PIXELS_PER_SLICE``). Non-finite values are skipped.
+(``MAX_PIXELS_PER_SLICE`` pixels drawn at random). Non-finite values are skipped.
 
 Training and inference both compute the statistics on the tomogram as stored (before any
 resampling to the model's pixel size) and apply them the same way: ``normalise`` the
@@ -61,7 +61,7 @@ def _slice_values(data: Any, z: int, rng: np.random.Generator) -> np.ndarray:
     plane = np.asarray(data[z], dtype=np.float64)
     values = plane[np.isfinite(plane)]
     if values.size > MAX_PIXELS_PER_SLICE:
-        values = rng.choice(values, MAX_PIXELS_PER_SLICE, replace=False)
+        values = values[rng.integers(0, values.size, MAX_PIXELS_PER_SLICE)]
     return values
 
 

@@ -11,6 +11,7 @@ probabilities are resampled back to the tomogram's grid.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -38,12 +39,25 @@ class SlicePredictor:
         return np.concatenate(parts)
 
     def _slices(self, z0: int, z1: int) -> list[np.ndarray]:
+        """Batches of slices; the next batch is read and normalised while the network runs."""
+        batches = [range(s, min(s + self.batch_size, z1)) for s in range(z0, z1, self.batch_size)]
         parts = []
-        for start in range(z0, z1, self.batch_size):
-            zs = range(start, min(start + self.batch_size, z1))
-            batch = np.stack([slice_stack(self.data, z, self.depth) for z in zs])
-            parts.append(self._run(batch))
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            upcoming = reader.submit(self._prepare, batches[0])
+            for following in batches[1:] + [None]:
+                batch = upcoming.result()
+                if following is not None:
+                    upcoming = reader.submit(self._prepare, following)
+                parts.append(self._finish(self.runner(batch)))
         return parts
+
+    def _prepare(self, zs: range) -> np.ndarray:
+        batch = np.stack([slice_stack(self.data, z, self.depth) for z in zs])
+        return rescale(normalise(batch, self.stats), self.factor)
+
+    def _finish(self, probs: np.ndarray) -> np.ndarray:
+        """Probabilities back on the tomogram's grid."""
+        return resize_to(probs, self.data.shape[1:]).astype(np.float32, copy=False)
 
     def _slabs(self, z0: int, z1: int) -> list[np.ndarray]:
         """Slabs on a fixed grid (slab k keeps slices k·keep .. (k+1)·keep - 1), whatever z0 is."""
@@ -68,5 +82,4 @@ class SlicePredictor:
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         """Normalise, resample to the model, run, resample back: (N, ..., Y, X) float32."""
-        probs = self.runner(rescale(normalise(batch, self.stats), self.factor))
-        return resize_to(probs, self.data.shape[1:]).astype(np.float32, copy=False)
+        return self._finish(self.runner(rescale(normalise(batch, self.stats), self.factor)))

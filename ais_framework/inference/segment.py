@@ -12,6 +12,7 @@ uint8 0-255 (or float16 0-1), the same shape, voxel size and origin as the tomog
 from __future__ import annotations
 
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -56,7 +57,10 @@ def to_output(probs: np.ndarray, as_float16: bool = False) -> np.ndarray:
     """Probabilities as saved: uint8 0-255 (default) or float16 0-1."""
     if as_float16:
         return probs.astype(np.float16)
-    return np.clip(np.rint(probs * 255.0), 0, 255).astype(np.uint8)
+    scaled = probs * np.float32(255.0)
+    scaled += np.float32(0.5)  # truncation below then rounds to the nearest level
+    np.clip(scaled, 0.0, 255.0, out=scaled)
+    return scaled.astype(np.uint8)
 
 
 def z_bounds(n_slices: int, z_range: tuple[int, int] | None) -> tuple[int, int]:
@@ -99,18 +103,32 @@ def segment_volume(runs: list[ModelRun], volume: Volume, outputs: dict[str, Path
     dtype = np.float16 if options.as_float16 else np.uint8
     with contextlib.ExitStack() as stack:
         writers = {name: stack.enter_context(slab_writer(path, volume, dtype)) for name, path in outputs.items()}
+        background = stack.enter_context(ThreadPoolExecutor(max_workers=1))  # writes while the next window runs
+        pending = None
         for z0 in range(lo, hi, options.window):
             z1 = min(z0 + options.window, hi)
             a, b = max(lo, z0 - halo), min(hi, z1 + halo)
             probs = {name: window.get(a, b) for name, window in windows.items()}
             if pipeline is not None:
                 probs = _postprocess(probs, pipeline, volume)
-            for name, writer in writers.items():
-                writer.write(z0, to_output(probs[name][z0 - a : z1 - a], options.as_float16))
+            _wait(pending)
+            kept = {name: probs[name][z0 - a : z1 - a] for name in writers}
+            pending = background.submit(_write_window, writers, kept, z0, options.as_float16)
             release_pages(volume.data)
             if on_progress:
                 on_progress(z1 - lo, hi - lo)
+        _wait(pending)
     return dict(outputs)
+
+
+def _write_window(writers: dict, probs: dict[str, np.ndarray], z0: int, as_float16: bool) -> None:
+    for name, writer in writers.items():
+        writer.write(z0, to_output(probs[name], as_float16))
+
+
+def _wait(pending: Any) -> None:
+    if pending is not None:
+        pending.result()  # re-raises a failed write here
 
 
 def _runner(factory: Any, model: Any, options: SegmentOptions) -> Any:

@@ -276,9 +276,17 @@ class MrcSlabWriter:
         with open(self.path, "r+b") as handle:
             handle.seek(self.offset + z * self.slice_bytes)
             handle.write(data.tobytes())
-        values = data.astype(np.float64)
-        self.totals += (values.size, values.sum(), np.square(values).sum())
-        self.low, self.high = min(self.low, float(values.min())), max(self.high, float(values.max()))
+        self._add_stats(data)
+
+    def _add_stats(self, data: np.ndarray) -> None:
+        if data.dtype == np.uint8:  # exact integer sums are several times faster than float ones
+            squares = data.astype(np.uint16)
+            squares *= squares
+            self.totals += (data.size, float(data.sum(dtype=np.uint64)), float(squares.sum(dtype=np.uint64)))
+        else:
+            values = data.astype(np.float32, copy=False).ravel()
+            self.totals += (values.size, values.sum(dtype=np.float64), float(np.dot(values, values)))
+        self.low, self.high = min(self.low, float(data.min())), max(self.high, float(data.max()))
 
     def close(self) -> None:
         """Fill in the header's statistics (the unwritten slices count as zeros)."""

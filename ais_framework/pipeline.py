@@ -15,7 +15,8 @@ A pipeline file (TOML) lists the models and the rules between them::
     radius_nm = 10
     threshold = 0.5
 
-``[[model]]``: ``path``; ``name`` (default: the model's feature; interactions and output
+``[[model]]``: ``path`` (a package file, or an installed model's ``NAME`` or ``NAME@VERSION``);
+``name`` (default: the model's feature; interactions and output
 files use it); ``emit`` / ``absorb`` (competition); ``threshold`` (where this model counts as
 present when it is an interaction's parent and the interaction gives none; default 0.5).
 ``[[interaction]]``: ``child`` and ``parent`` (model names), ``kind`` (an installed
@@ -32,6 +33,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +93,13 @@ class Pipeline(BaseModel):
         return [model.name or "" for model in self.models]
 
     def model_path(self, model: PipelineModel) -> Path:
-        """A model's file, relative paths taken from the pipeline's folder."""
+        """A model's file: relative paths taken from the pipeline's folder; a ``path`` that is no
+        file there but an installed model's NAME or NAME@VERSION is that model's package."""
         path = Path(model.path).expanduser()
-        return path if path.is_absolute() else self.folder / path
+        local = path if path.is_absolute() else self.folder / path
+        if local.is_file():
+            return local
+        return _installed_model(model.path) or local
 
     def model_named(self, name: str) -> PipelineModel:
         """The model called ``name``."""
@@ -115,7 +121,7 @@ class Pipeline(BaseModel):
 def load_pipeline(path: str | os.PathLike, registry: Any = None) -> Pipeline:
     """Read and check a pipeline file; errors name the table, the field and the line.
 
-    Model paths must exist; a model without ``name`` is named after its feature; interaction
+    Model paths must exist (or name installed models); a model without ``name`` is named after its feature; interaction
     kinds must be installed plugins and name models of the file.
     """
     path = Path(path)
@@ -154,7 +160,7 @@ def save_pipeline(pipeline: Pipeline, path: str | os.PathLike, registry: Any = N
 
 
 def _path_from(pipeline: Pipeline, model: PipelineModel, folder: Path) -> str:
-    if Path(model.path).expanduser().is_absolute():
+    if Path(model.path).expanduser().is_absolute() or _is_installed_name(pipeline, model):
         return model.path
     try:
         return Path(os.path.relpath(pipeline.model_path(model).resolve(), folder)).as_posix()
@@ -178,8 +184,8 @@ def _model_problems(pipeline: Pipeline):
     for index, model in enumerate(pipeline.models):
         path = pipeline.model_path(model)
         if not path.is_file():
-            yield Problem("model", index, "path", f"model file not found: {path}",
-                          "paths are relative to the pipeline file's folder")
+            also = f" and no installed model '{model.path}'" if _looks_like_name(model.path) else ""
+            yield Problem("model", index, "path", f"model file not found: {path}{also}", _not_found_hint())
             return
         if model.name is None:
             try:
@@ -193,6 +199,39 @@ def _model_problems(pipeline: Pipeline):
                           "give one of them another `name = ...`")
             return
         seen[model.name] = index
+
+
+def _installed_model(text: str) -> Path | None:
+    """The package of the installed model ``text`` (NAME or NAME@VERSION), or None."""
+    from .model.installed import resolve_model
+
+    if not _looks_like_name(text):
+        return None
+    try:
+        found = resolve_model(text)
+    except AisError:
+        return None
+    return None if found == Path(text) else found  # a file in the working folder is not an installed model
+
+
+def _looks_like_name(text: str) -> bool:
+    from .model.installed import NAME_PATTERN, VERSION_PATTERN
+
+    return not text.endswith(".aism") and re.fullmatch(f"{NAME_PATTERN}(@{VERSION_PATTERN})?", text) is not None
+
+
+def _is_installed_name(pipeline: Pipeline, model: PipelineModel) -> bool:
+    path = Path(model.path).expanduser()
+    local = path.is_absolute() or (pipeline.folder / path).is_file()
+    return not local and _installed_model(model.path) is not None
+
+
+def _not_found_hint() -> str:
+    from .model.installed import installed_models
+
+    names = sorted({f"{r['name']}@{r['version']}" for r in installed_models()})
+    return ("paths are relative to the pipeline file's folder; an installed model is named NAME or "
+            f"NAME@VERSION (installed: {', '.join(names) or 'none'}; `ais-fw models` lists them)")
 
 
 def _interaction_problems(pipeline: Pipeline, index: int, interaction: PipelineInteraction, registry: Any):

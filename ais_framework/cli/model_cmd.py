@@ -1,8 +1,6 @@
 """``ais-fw model info|validate MODEL``: what a model package says, and whether it still works."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from .output import print_json
@@ -16,16 +14,17 @@ model_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-MODEL_ARGUMENT = typer.Argument(..., help="Model package file (.aism).")
+MODEL_ARGUMENT = typer.Argument(..., help="Model package file (.aism), or an installed model's NAME or NAME@VERSION.")
 JSON_OPTION = typer.Option(False, "--json", help="Print the result as JSON.")
 
 
 @model_app.command("info")
-def info(model: Path = MODEL_ARGUMENT, as_json: bool = JSON_OPTION) -> None:
+def info(model: str = MODEL_ARGUMENT, as_json: bool = JSON_OPTION) -> None:
     """Show a model's metadata: feature, architecture, input geometry, pixel size, training, members."""
+    from ..api import resolve_model
     from ..model import read_metadata
 
-    metadata = read_metadata(model)
+    metadata = read_metadata(resolve_model(model))
     if as_json:
         print_json(metadata.model_dump(mode="json"))
         return
@@ -35,14 +34,15 @@ def info(model: Path = MODEL_ARGUMENT, as_json: bool = JSON_OPTION) -> None:
 
 @model_app.command("validate")
 def validate(
-    model: Path = MODEL_ARGUMENT,
+    model: str = MODEL_ARGUMENT,
     tolerance: float = typer.Option(1e-3, "--tolerance", min=0.0, help="Largest allowed probability difference."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Check the package (members, checksums, metadata, architecture, weights) and re-run its test input."""
+    from ..api import resolve_model
     from ..model import validate_model
 
-    report = validate_model(model, tolerance=tolerance)
+    report = validate_model(resolve_model(model), tolerance=tolerance)
     if as_json:
         print_json(report)
     else:

@@ -96,11 +96,53 @@ def predict(dataset: Dataset, entry: ModelEntry, z: int) -> np.ndarray:
     return dataset.predictions[key]
 
 
-def segment(dataset: Dataset, entry: ModelEntry, outdir: Path, on_progress: Callable[[int, int], None]) -> Path:
-    path = api.segment_tomogram(dataset.path, entry.path, outdir, pixel_size=dataset.volume.pixel_size,
-                                on_progress=on_progress)
-    dataset.segmentations[entry.feature] = Path(path)
-    return Path(path)
+class Cancelled(Exception):
+    """The user cancelled a batch while a tomogram was being segmented (nothing was written)."""
+
+
+def batch_pipeline(models: list[ModelEntry], interactions: list[dict]) -> Any:
+    """The models' competition flags and the interactions between them as a checked pipeline,
+    or None when the user set none (interactions naming a model not in ``models`` are left out)."""
+    features = {m.feature for m in models}
+    rules = [dict(r) for r in interactions if r["child"] in features and r["parent"] in features]
+    if not rules and not any(m.emit or m.absorb for m in models):
+        return None
+    return _pipeline(models, rules)
+
+
+def _pipeline(models: list[ModelEntry], rules: list[dict]) -> Any:
+    from ..errors import UsageError
+
+    engine = pipeline_module()
+    if engine is None:
+        raise UsageError("the pipeline engine is not installed in this ais-fw",
+                         "clear the emit/absorb flags and interactions, or segment the models one by one")
+    entries = [{"path": str(Path(m.path).resolve()), "name": m.feature, "emit": m.emit, "absorb": m.absorb,
+                "threshold": float(m.threshold)} for m in models]
+    return engine.check_pipeline(engine.Pipeline.model_validate({"model": entries, "interaction": rules}))
+
+
+def segment(dataset: Dataset, models: list[ModelEntry], interactions: list[dict], outdir: Path,
+            device: str = "auto", on_progress: Callable[[float], None] | None = None,
+            should_stop: Callable[[], bool] = lambda: False) -> dict[str, Any]:
+    """Segment one tomogram with ``models`` (their competition and interactions applied when set).
+
+    Returns ``{"outputs": {feature: path}, "skipped", "notes"}``; existing outputs are kept.
+    ``on_progress(fraction)``; ``should_stop()`` true stops at the next slab with :class:`Cancelled`.
+    """
+    def progress(done: int, total: int, name: str) -> None:
+        if should_stop():
+            raise Cancelled(name)
+        if on_progress:
+            on_progress(done / total)
+
+    pipeline = batch_pipeline(models, interactions)
+    source = {"pipeline": pipeline} if pipeline is not None else {"models": [str(m.path) for m in models]}
+    [result] = api.segment([dataset.path], outdir, pixel_size=dataset.volume.pixel_size, device=device,
+                           on_progress=progress, **source)
+    outputs = {m.feature: Path(result["outputs"][m.feature]) for m in models}
+    dataset.segmentations.update(outputs)
+    return {**result, "outputs": outputs}
 
 
 def pickers() -> list[str]:
@@ -115,19 +157,22 @@ def picking_available() -> bool:
 
 
 def pick(dataset: Dataset, entry: ModelEntry, outdir: Path, picker: str = "blob") -> np.ndarray:
-    """Pick ``entry``'s feature in its segmentation, write ``{stem}.star``; returns (N, 3) z, y, x px."""
-    from ..picks import write_picks
-    from ..plugins import get_registry
-    from ..volume import read_volume
-
+    """Pick ``entry``'s feature in its segmentation at the model's threshold, write
+    ``{segmentation stem}_picks.star`` (as ``ais-fw pick`` names it); returns (N, 3) z, y, x px."""
     segmentation = dataset.segmentations[entry.feature]
-    volume = read_volume(segmentation, pixel_size=dataset.volume.pixel_size)
-    picks = get_registry().get("picker", picker).pick(volume, threshold=entry.threshold)
-    picks.feature, picks.tomogram = entry.feature, dataset.path.stem
-    write_picks(picks, Path(outdir) / f"{segmentation.stem}.star")
+    params = {"threshold": entry.threshold} if "threshold" in picker_parameters(picker) else {}
+    picks = api.pick(segmentation, picker, pixel_size=dataset.volume.pixel_size, **params)
+    api.write_picks(picks, Path(outdir) / f"{segmentation.stem}_picks.star", "star")
     zyx = np.stack([picks.z, picks.y, picks.x], axis=1) if len(picks.x) else np.zeros((0, 3))
     dataset.picks[entry.feature] = zyx
     return zyx
+
+
+def picker_parameters(picker: str) -> dict:
+    """The parameters picker ``picker`` takes (an unknown picker is an error listing the installed ones)."""
+    from ..plugins import get_registry
+
+    return dict(getattr(get_registry().get("picker", picker), "parameters", None) or {})
 
 
 def repository_client():
@@ -163,15 +208,8 @@ def interaction_kinds() -> list[str]:
 
 def save_pipeline(session: Session, path: str | Path) -> Path:
     """The loaded models (competition flags, thresholds) and interactions as a pipeline TOML file."""
-    from ..errors import UsageError
-
-    engine = pipeline_module()
-    if engine is None:
-        raise UsageError("the pipeline engine is not installed in this ais-fw", "save the models one by one")
-    models = [{"path": str(Path(m.path).resolve()), "name": m.feature, "emit": m.emit, "absorb": m.absorb,
-               "threshold": m.threshold} for m in session.models]
-    pipeline = engine.Pipeline.model_validate({"model": models, "interaction": list(session.interactions)})
-    return engine.save_pipeline(pipeline, Path(path))
+    pipeline = _pipeline(session.models, [dict(r) for r in session.interactions])
+    return pipeline_module().save_pipeline(pipeline, Path(path))
 
 
 def parse_interaction(text: str, features: set[str]) -> dict[str, Any]:

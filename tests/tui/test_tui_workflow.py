@@ -65,7 +65,7 @@ def test_train_predict_segment_and_pick(annotated, settle):
         assert status.startswith("done"), status
         assert read_volume(annotated.parent / "out" / "tomo__membrane.mrc").shape == (40, 64, 64)
         if services.picking_available():
-            assert "picks" in status and (annotated.parent / "out" / "tomo__membrane.star").is_file()
+            assert "picks" in status and (annotated.parent / "out" / "tomo__membrane_picks.star").is_file()
             assert dataset.picks["membrane"].shape[1] == 3
 
     async def main():

@@ -1,4 +1,5 @@
-"""Batch: segment every open tomogram with every loaded model, then pick, with progress."""
+"""Batch: segment every open tomogram with the shown models (their competition flags and
+interactions applied), then pick, with progress; all through the library API, in a worker."""
 from __future__ import annotations
 
 import threading
@@ -17,11 +18,11 @@ from ..widgets.nav_bar import NavBar
 
 
 class BatchProgress(Message):
-    """Posted by the batch worker: a row's new status and the overall progress."""
+    """Posted by the batch worker: some rows' new status and the overall progress."""
 
-    def __init__(self, row: int, status: str, done: float, total: int, finished: bool = False):
+    def __init__(self, rows: range, status: str, done: float, total: int, finished: bool = False):
         super().__init__()
-        self.row, self.status, self.done, self.total, self.finished = row, status, done, total, finished
+        self.rows, self.status, self.done, self.total, self.finished = rows, status, done, total, finished
 
 
 class BatchScreen(Screen):
@@ -48,9 +49,11 @@ class BatchScreen(Screen):
     def compose(self) -> ComposeResult:
         yield NavBar("batch")
         with Vertical():
-            with Horizontal(classes="row"):
-                yield Label("Output folder")
-                yield Input("", id="outdir")
+            for label, name, value in (("Output folder", "outdir", ""), ("Device", "device", "auto"),
+                                       ("Picker", "picker", "blob")):
+                with Horizontal(classes="row"):
+                    yield Label(label)
+                    yield Input(value, id=name)
             with Horizontal(classes="buttons"):
                 yield Button("Segment all (s)", id="segment", variant="primary", compact=True)
                 yield Button("Segment and pick (p)", id="pick", disabled=not services.picking_available(), compact=True)
@@ -71,26 +74,37 @@ class BatchScreen(Screen):
         outdir, dataset = self.query_one("#outdir", Input), self.session.dataset
         if dataset and not outdir.value:
             outdir.value = str(dataset.path.parent / "segmented")
-        note = f"{len(self.session.datasets)} tomogram(s) × {len(self.session.models)} model(s)."
-        if not services.picking_available():
-            note += " Picking is not installed in this ais-fw."
-        self.query_one("#note", Label).update(note)
+        self.query_one("#note", Label).update(self._note())
         if self.stop is None:
             self._list_jobs()
 
-    def _jobs(self) -> list[tuple]:
-        return [(d, m) for d in self.session.datasets for m in self.session.models if m.show]
+    def _note(self) -> str:
+        models = self._models()
+        note = f"{len(self.session.datasets)} tomogram(s) × {len(models)} model(s)."
+        features = {m.feature for m in models}
+        rules = [r for r in self.session.interactions if {r["child"], r["parent"]} <= features]
+        if any(m.emit or m.absorb for m in models):
+            note += " Competition (emit/absorb) applied."
+        if rules:
+            note += f" {len(rules)} interaction(s) applied."
+        if not services.picking_available():
+            note += " Picking is not installed in this ais-fw."
+        return note
+
+    def _models(self) -> list:
+        return [m for m in self.session.models if m.show]
 
     def _list_jobs(self) -> None:
         table = self.query_one("#jobs", DataTable)
         table.clear()
-        for dataset, model in self._jobs():
-            done = dataset.segmentations.get(model.feature)
-            table.add_row(dataset.name, model.path.name, f"done: {done.name}" if done else "waiting")
+        for dataset in self.session.datasets:
+            for model in self._models():
+                done = dataset.segmentations.get(model.feature)
+                table.add_row(dataset.name, model.path.name, f"done: {done.name}" if done else "waiting")
 
     def action_run(self, pick: bool) -> None:
-        jobs = self._jobs()
-        if self.stop is not None or not jobs:
+        models, datasets = self._models(), list(self.session.datasets)
+        if self.stop is not None or not models or not datasets:
             self.notify("Already running" if self.stop else "Open tomograms and load models first", severity="warning")
             return
         if pick and not services.picking_available():
@@ -99,34 +113,57 @@ class BatchScreen(Screen):
         self._list_jobs()
         self.stop = threading.Event()
         self.query_one("#cancel", Button).disabled = False
-        self.query_one("#progress", ProgressBar).update(total=len(jobs), progress=0)
-        self.run_batch(jobs, Path(self.query_one("#outdir", Input).value).expanduser(), pick, self.stop)
+        self.query_one("#progress", ProgressBar).update(total=len(datasets), progress=0)
+        settings = {"outdir": Path(self.query_one("#outdir", Input).value).expanduser(),
+                    "device": self.query_one("#device", Input).value.strip() or "auto",
+                    "picker": (self.query_one("#picker", Input).value.strip() or "blob") if pick else None,
+                    "interactions": [dict(rule) for rule in self.session.interactions]}
+        self.run_batch(datasets, models, settings, self.stop)
 
     @work(thread=True, exclusive=True, group="batch")
-    def run_batch(self, jobs: list[tuple], outdir: Path, pick: bool, stop: threading.Event) -> None:
-        from ..app import error_text
-
-        total = len(jobs)
-        for row, (dataset, model) in enumerate(jobs):
+    def run_batch(self, datasets: list, models: list, settings: dict, stop: threading.Event) -> None:
+        total, count = len(datasets), len(models)
+        for index, dataset in enumerate(datasets):
+            rows = range(index * count, (index + 1) * count)
             if stop.is_set():
-                self.post_message(BatchProgress(row, "cancelled", row, total))
-                break
-            def progress(done: int, of: int, row: int = row) -> None:
-                self.post_message(BatchProgress(row, f"segmenting {done}/{of} slices", row + done / of, total))
-            try:
-                path = services.segment(dataset, model, outdir, progress)
-                status = f"done: {path.name}"
-                if pick:
-                    status += f", {len(services.pick(dataset, model, outdir))} picks"
-            except Exception as exc:
-                status = "failed: " + error_text(exc).splitlines()[0]
-            self.post_message(BatchProgress(row, status, row + 1, total))
-        self.post_message(BatchProgress(-1, "", total, total, finished=True))
+                self.post_message(BatchProgress(rows, "cancelled", index, total))
+                continue
+            for row, status in zip(rows, self._segment_and_pick(dataset, models, settings, stop, index, total)):
+                self.post_message(BatchProgress(range(row, row + 1), status, index + 1, total))
+        self.post_message(BatchProgress(range(0), "", total, total, finished=True))
+
+    def _segment_and_pick(self, dataset, models: list, settings: dict, stop: threading.Event,
+                          index: int, total: int) -> list[str]:
+        """Runs in the worker: one status per model (segmentation file, picks, or what failed)."""
+        rows = range(index * len(models), (index + 1) * len(models))
+
+        def progress(fraction: float) -> None:
+            self.post_message(BatchProgress(rows, f"segmenting {fraction:.0%}", index + fraction, total))
+
+        try:
+            result = services.segment(dataset, models, settings["interactions"], settings["outdir"],
+                                      settings["device"], progress, stop.is_set)
+        except services.Cancelled:
+            return ["cancelled"] * len(models)
+        except Exception as exc:
+            return ["failed: " + _first_line(exc)] * len(models)
+        return [self._picked(dataset, model, result, settings) for model in models]
+
+    @staticmethod
+    def _picked(dataset, model, result: dict, settings: dict) -> str:
+        status = f"done: {result['outputs'][model.feature].name}" + (" (existed)" if result["skipped"] else "")
+        if settings["picker"] is None:
+            return status
+        try:
+            return status + f", {len(services.pick(dataset, model, settings['outdir'], settings['picker']))} picks"
+        except Exception as exc:
+            return status + ", picking failed: " + _first_line(exc)
 
     def on_batch_progress(self, message: BatchProgress) -> None:
         table = self.query_one("#jobs", DataTable)
-        if 0 <= message.row < table.row_count:
-            table.update_cell_at((message.row, 2), message.status)
+        for row in message.rows:
+            if row < table.row_count:
+                table.update_cell_at((row, 2), message.status)
         self.query_one("#progress", ProgressBar).update(total=message.total, progress=message.done)
         if message.finished:
             self.stop = None
@@ -136,10 +173,16 @@ class BatchScreen(Screen):
     def action_cancel(self) -> None:
         if self.stop is not None:
             self.stop.set()
-            self.notify("Cancelling after the current tomogram…")
+            self.notify("Cancelling: the tomogram being segmented is left unwritten…")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "cancel":
             self.action_cancel()
         else:
             self.action_run(event.button.id == "pick")
+
+
+def _first_line(exc: Exception) -> str:
+    from ..app import error_text
+
+    return error_text(exc).splitlines()[0]

@@ -19,7 +19,7 @@ def compare(
     labels: list[Path] = typer.Option([], "--labels", help="Label volume for the --tomogram before it (0 bg, 1 feature, 2 ignore)."),
     slices: list[str] = typer.Option([], "--slices", help="Annotated slices to train on, e.g. 10,20,30-35 (default: all)."),
     annotations: list[Path] = typer.Option([], "--annotations", help="Annotation store to train from (repeatable)."),
-    validate: Optional[tuple[Path, Path]] = typer.Option(None, "--validate", help="TOMO LABELS: score every model on this tomogram against these labels (Dice, precision, recall)."),
+    validate: Optional[tuple[Path, Path]] = typer.Option(None, "--validate", metavar="TOMO LABELS", help="Score every model on this tomogram against these labels (Dice, precision, recall)."),
     validate_slices: str = typer.Option(None, "--validate-slices", help="Slices of the --validate tomogram to score, e.g. 20-40 (default: all)."),
     epochs: int = typer.Option(25, "--epochs", min=1, help="Training epochs for every architecture."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Boxes per training step."),

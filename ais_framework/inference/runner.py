@@ -1,7 +1,8 @@
 """Running one model's network on normalised batches, as fast as the device allows.
 
-A :class:`Runner` owns the network on its device (eval mode, channels-last, inference
-mode, bf16/fp16 autocast where the hardware computes it natively) and turns a float32
+A :class:`Runner` owns a copy of the network on its device (eval mode, batch normalisation
+folded into the convolutions, channels-last, inference mode, bf16/fp16 autocast where the
+hardware computes it natively) and turns a float32
 batch into probabilities:
 
 - 2D/2.5D models: (N, C, H, W) -> (N, H, W); 3D models: (N, 1, D, H, W) -> (N, D, H, W);
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UsageError
+from .fold import folded_copy
 from .tta import dihedral, undo_dihedral
 
 MIN_TILE = 64
@@ -37,7 +39,7 @@ class Runner:
         self.tile = tile
         self.multiple = int(model.spec.size_multiple)
         self.three_d = model.metadata.dims == "3d"
-        network = model.network.eval().to(self.device)
+        network = folded_copy(model.network).to(self.device)
         self.network = network if self.three_d else network.to(memory_format=torch.channels_last)
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:

@@ -89,3 +89,16 @@ def test_tiled_real_model_agrees_away_from_tile_seams(membrane_model):
 def test_tta_outside_1_to_8_is_refused(membrane_model):
     with pytest.raises(UsageError, match="--tta"):
         Runner(load_model(membrane_model), tta=9)
+
+
+def test_folding_batch_norm_keeps_the_output_and_leaves_the_model_alone(membrane_model):
+    from ais_framework.inference.fold import folded_copy
+
+    model = load_model(membrane_model)
+    norms = [m for m in model.network.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    folded = folded_copy(model.network)
+    x = torch.from_numpy(np.random.default_rng(4).normal(size=(2, 1, 64, 80)).astype(np.float32))
+    with torch.inference_mode():
+        np.testing.assert_allclose(folded(x).numpy(), model.network.eval()(x).numpy(), atol=1e-4)
+    assert norms and not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert [m for m in model.network.modules() if isinstance(m, torch.nn.BatchNorm2d)] == norms

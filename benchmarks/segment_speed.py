@@ -1,4 +1,4 @@
-"""Seconds per 512×720 slice for every builtin architecture, as the segmentation engine runs them.
+"""Milliseconds per 512×720 slice for every builtin architecture, as the segmentation engine runs them.
 
 Untrained networks (speed does not depend on the weights), normalised random input, the
 engine's own :class:`~ais_framework.inference.runner.Runner` (eval, inference mode,
@@ -67,13 +67,13 @@ def main() -> None:
     precisions = args.precision or ["fp32", "auto"]
     specs = get_registry().specs("architecture")
     names = args.architecture or sorted(specs)
-    print(f"seconds per {SHAPE[0]}x{SHAPE[1]} slice, device {args.device}, batch {args.batch}, "
+    print(f"milliseconds per {SHAPE[0]}x{SHAPE[1]} slice, device {args.device}, batch {args.batch}, "
           f"{torch.get_num_threads()} CPU threads; 'auto' = bf16 on CPUs with bf16 hardware, fp16 on GPUs")
     print(f"{'architecture':<14}{'params':>12}" + "".join(f"{p:>10}" for p in precisions))
     for name in names:
         model = _model(specs[name].spec)
         row = [_seconds_per_slice(model, args.device, p, args.batch, args.repeats) for p in precisions]
-        print(f"{name:<14}{count_parameters(model.network):>12,}" + "".join(f"{s:>10.3f}" for s in row), flush=True)
+        print(f"{name:<14}{count_parameters(model.network):>12,}" + "".join(f"{s * 1000:>10.1f}" for s in row), flush=True)
 
 
 if __name__ == "__main__":

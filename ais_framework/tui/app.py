@@ -56,8 +56,10 @@ class AisApp(App):
     class DatasetsChanged(Message):
         """A tomogram was opened or selected."""
 
-    def __init__(self, paths: list[Path] | None = None, pixel_size: float | None = None, light: bool = False):
+    def __init__(self, paths: list[Path] | None = None, pixel_size: float | None = None, light: bool = False,
+                 graphics: str = "halfblock"):
         super().__init__()
+        self.graphics = graphics  # 'halfblock', 'kitty' or 'sixel' (see graphics.choose)
         self.session = Session()
         self.paths, self.pixel_size = [Path(p) for p in paths or []], pixel_size
         self.theme = "textual-light" if light else "textual-dark"
@@ -122,6 +124,9 @@ class AisApp(App):
         self.exit()
 
 
-def run(paths: list[Path], pixel_size: float | None = None, light: bool = False) -> None:
-    """Run the terminal UI on the given tomograms (blocks until the user quits)."""
-    AisApp(paths, pixel_size, light).run()
+def run(paths: list[Path], pixel_size: float | None = None, light: bool = False, graphics: str = "auto") -> None:
+    """Run the terminal UI on the given tomograms (blocks until the user quits); ``graphics``:
+    auto, kitty, sixel or halfblock (auto asks the terminal, before Textual starts)."""
+    from .graphics import choose
+
+    AisApp(paths, pixel_size, light, choose(graphics)).run()

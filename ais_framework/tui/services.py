@@ -69,6 +69,36 @@ def train(session: Session, feature: str, output: Path, settings: dict[str, Any]
     return api.train(output, [], stores, options, on_epoch=on_epoch)
 
 
+CHEAP_ARCHITECTURES = ("unet_lite", "unet_s", "inceptionnet")  # ticked by default in the comparison view
+
+
+def compare(session: Session, feature: str, architectures: list[str], outdir: Path, settings: dict[str, Any],
+            validation_labels: Path | None = None, on_progress: Callable[[dict], Any] | None = None,
+            on_row: Callable[[dict], Any] | None = None,
+            should_stop: Callable[[], bool] = lambda: False) -> dict[str, Any]:
+    """Train ``architectures`` on every open tomogram annotated for ``feature`` and compare them
+    (:func:`ais_framework.api.compare`); validation labels, when given, belong to the current tomogram."""
+    from ..errors import UsageError
+    from ..training.run import LabelSource, TrainOptions
+
+    session.save_all()
+    stores = session.stores_with(feature)
+    if not stores:
+        raise UsageError(f"no slice is annotated for '{feature}'", "paint a few slices first (brush: b)")
+    validation = None
+    if validation_labels is not None:
+        if session.dataset is None or not Path(validation_labels).is_file():
+            raise UsageError(f"{validation_labels}: no such label volume",
+                             "give a label volume (0/1/2) of the current tomogram, or leave it empty")
+        validation = LabelSource(session.dataset.path, Path(validation_labels))
+    colours = {f.name: f.colour for d in session.datasets for f in d.store.features}
+    pixel = session.dataset.volume.pixel_size if session.dataset else None
+    options = TrainOptions(feature=feature, progress=False, should_stop=should_stop, pixel_size=pixel,
+                           metadata={"colour": colours.get(feature, "#ffcc00")}, **settings)
+    return api.compare(outdir, architectures, [], stores, options, validation=validation,
+                       on_progress=on_progress, on_row=on_row)
+
+
 def load_model(path: str | Path, colours: dict[str, str]) -> ModelEntry:
     """A model package ready for live prediction and batch segmentation."""
     loaded = api.load_model(path)

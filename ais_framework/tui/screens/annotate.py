@@ -47,6 +47,7 @@ class AnnotateScreen(Screen):
         Binding("v", "levels(1,0.05)", "Brighter", show=False),
         Binding("V", "levels(1,-0.05)", "Darker", show=False),
         Binding("g", "gaussian", "Gaussian filter (display)", show=False),
+        Binding("G", "graphics", "Graphics / half blocks", show=False),
         Binding("b", "tool('brush')", "Brush"),
         Binding("i", "tool('ignore')", "Ignore brush", show=False),
         Binding("e", "tool('eraser')", "Eraser"),
@@ -88,8 +89,18 @@ class AnnotateScreen(Screen):
         return self.query_one("#view", SliceView)
 
     def on_mount(self) -> None:
+        if self.app.graphics != "halfblock":
+            self.view.set_graphics(self.app.graphics)
         self.session_changed()
         self.view.focus()
+
+    def action_graphics(self) -> None:
+        """Switch between the terminal's graphics protocol and half blocks."""
+        if self.app.graphics == "halfblock":
+            self.notify("Half blocks only: start with --graphics kitty or --graphics sixel where the terminal has them")
+            return
+        self.view.set_graphics("halfblock" if self.view.graphics != "halfblock" else self.app.graphics)
+        self.notify(f"Drawing with {self.view.graphics}")
 
     def on_screen_resume(self) -> None:
         self.session_changed()

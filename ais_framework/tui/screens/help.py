@@ -41,6 +41,7 @@ def help_sections() -> list[tuple[str, list]]:
     from ..app import AisApp
     from .annotate import AnnotateScreen
     from .batch import BatchScreen
+    from .compare import CompareScreen
     from .datasets import DatasetsScreen
     from .models import ModelsScreen
     from .repository import RepositoryScreen
@@ -48,7 +49,8 @@ def help_sections() -> list[tuple[str, list]]:
     everywhere = AisApp.BINDINGS + Screen.BINDINGS + [("ctrl+p", "command palette (themes, keys, quit)")]
     return [("Everywhere", everywhere), ("Slice screen (1)", AnnotateScreen.BINDINGS),
             ("Slice screen: mouse", MOUSE), ("Tomograms (2)", DatasetsScreen.BINDINGS),
-            ("Models (3)", ModelsScreen.BINDINGS), ("Batch (4)", BatchScreen.BINDINGS),
+            ("Models (3)", ModelsScreen.BINDINGS), ("Compare (C on models)", CompareScreen.BINDINGS),
+            ("Batch (4)", BatchScreen.BINDINGS),
             ("Repository (5)", RepositoryScreen.BINDINGS)]
 
 

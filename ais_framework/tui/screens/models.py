@@ -47,6 +47,7 @@ class ModelsScreen(Screen):
         Binding("t", "train", "Train"),
         Binding("c", "cancel", "Cancel training"),
         Binding("l", "load", "Load model"),
+        Binding("C", "compare", "Compare architectures"),
         Binding("s", "save", "Save model as", show=False),
         Binding("plus", "threshold(0.05)", "Threshold up", show=False),
         Binding("minus", "threshold(-0.05)", "Threshold down", show=False),
@@ -79,6 +80,7 @@ class ModelsScreen(Screen):
                 with Horizontal(classes="buttons"):
                     yield Button("Train", id="train", variant="primary", compact=True)
                     yield Button("Cancel", id="cancel", disabled=True, compact=True)
+                    yield Button("Compare…", id="compare", compact=True)
                 yield ProgressBar(total=1, id="progress", show_eta=False)
                 yield Label("Not training.", id="progress-text")
                 yield Sparkline([], id="loss")
@@ -216,6 +218,16 @@ class ModelsScreen(Screen):
             self.stop_training.set()
             self.query_one("#progress-text", Label).update("Cancelling after this batch…")
 
+    def action_compare(self) -> None:
+        """The comparison view (one per session, so a running comparison survives leaving it)."""
+        from .compare import CompareScreen
+
+        if not self.app.is_screen_installed("compare"):
+            dataset = self.session.dataset
+            outdir = dataset.path.parent / "compare" if dataset else Path.cwd() / "compare"
+            self.app.install_screen(CompareScreen(self.query_one("#feature", Input).value.strip(), outdir), "compare")
+        self.app.push_screen("compare")
+
     # ----- loaded models -----------------------------------------------------------------
     def _current_model(self):
         table = self.query_one("#models", DataTable)
@@ -317,6 +329,7 @@ class ModelsScreen(Screen):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         actions = {"train": self.action_train, "cancel": self.action_cancel, "load": self.action_load,
+                   "compare": self.action_compare,
                    "save": self.action_save, "add-interaction": self.action_add_interaction,
                    "write-pipeline": self.action_write_pipeline}
         actions[event.button.id]()

@@ -1,4 +1,5 @@
-"""The slice view: one tomogram slice in half-block characters with overlays, and the mouse
+"""The slice view: one tomogram slice in half-block characters (or, in a graphics mode, as a
+Kitty/Sixel picture through textual-image, see :mod:`ais_framework.tui.graphics`) with overlays, and the mouse
 tools (brush, ignore brush, eraser, training boxes), wheel slicing and zoom, and panning.
 
 The widget keeps the integral images it needs (per slice, per mask) and rebuilds its rows
@@ -14,6 +15,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from .. import graphics
 from ..render import HalfBlockPainter, Layer, Scene, View, auto_levels, draw_scene, hex_rgb, integral_image
 from ..session import Dataset, Session
 
@@ -35,7 +37,10 @@ class Display:
 class SliceView(Widget, can_focus=True):
     """Shows ``session.dataset`` at slice ``z``; mouse edits go to the dataset's annotator."""
 
-    DEFAULT_CSS = "SliceView { background: $panel; width: 1fr; height: 1fr; }"
+    DEFAULT_CSS = """
+    SliceView { background: $panel; width: 1fr; height: 1fr; }
+    SliceView > .picture { width: 100%; height: 100%; }
+    """
 
     class Changed(Message):
         """The slice, view, levels or pointer position changed (for the status line)."""
@@ -57,6 +62,20 @@ class SliceView(Widget, can_focus=True):
         self._integrals: dict[object, np.ndarray] = {}
         self._drag: tuple[str, float, float] | None = None
         self.generation = 0  # bumped on every change that alters the picture
+        self.graphics = "halfblock"  # or 'kitty' / 'sixel': the picture is drawn by a child widget
+        self.picture_widget = None
+
+    def set_graphics(self, mode: str) -> None:
+        """Draw with half blocks, or mount a textual-image widget for 'kitty' or 'sixel'."""
+        if self.picture_widget is not None:
+            self.picture_widget.remove()
+            self.picture_widget = None
+        self.graphics = mode
+        if mode in graphics.GRAPHICS:
+            self.picture_widget = graphics.image_widget(mode, classes="picture")
+            self.mount(self.picture_widget)
+        self._built_for = None
+        self.changed()
 
     # ----- state changes -------------------------------------------------------------
     @property
@@ -202,8 +221,19 @@ class SliceView(Widget, can_focus=True):
         if self.dataset is None:
             self._strips = [Strip.blank(cells[0])] * cells[1]
             return
+        if self.picture_widget is not None:
+            self._strips = [Strip.blank(cells[0])] * cells[1]
+            self.picture_widget.image = graphics.to_picture(self.picture(cells))
+            return
         rgb = draw_scene(self.scene(), self.current_view(), cells, self.background())
         self._strips = [Strip(row, cells[0]) for row in self._painter.segments(rgb)]
+
+    def picture(self, cells: tuple[int, int]) -> np.ndarray:
+        """The same scene as the half blocks, drawn with more pixels per cell for a graphics protocol."""
+        view = self.current_view()
+        k = graphics.density(view.scale)
+        dense = View(view.centre_y, view.centre_x, view.scale * k)
+        return draw_scene(self.scene(), dense, (cells[0] * k, cells[1] * k), self.background())
 
     def render_line(self, y: int) -> Strip:
         self._rebuild()

@@ -1,54 +1,64 @@
-"""``ais-fw demo``: the whole workflow on an embedded default (synthetic tomograms).
+"""``ais-fw demo``: the whole workflow on synthetic tomograms, scored against their ground truth.
 
-synth (a training and a test tomogram) -> train a membrane model on a few slices ->
-segment the test tomogram -> score it against the simulator's ground truth.
+The work is :func:`ais_framework.demo.run_demo`; this module prints its steps and its report.
 """
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import typer
 
-from .output import is_terminal
-
-
-def _slices(n_slices: int, count: int) -> tuple[int, ...]:
-    step = n_slices // (count + 1)
-    return tuple(step * (i + 1) for i in range(count))
-
-
-def _train(train_dir: dict, output: Path, epochs: int, seed: int, quiet: bool) -> dict:
-    from .. import api
-    from ..training.run import LabelSource, TrainOptions
-
-    shape = api.volume_info(train_dir["tomogram"])["shape_zyx"]
-    source = LabelSource(Path(train_dir["tomogram"]), Path(train_dir["files"]["membrane_mask"]), _slices(shape[0], 6))
-    options = TrainOptions(feature="membrane", epochs=epochs, seed=seed, progress=not quiet and is_terminal())
-    typer.echo(f"    {options.architecture}, slices {', '.join(map(str, source.slices))}, {epochs} epochs")
-    return api.train(output / "membrane.aism", [source], [], options)
+from .output import is_terminal, print_json
 
 
 def demo(
     output: Path = typer.Option(Path("ais-fw-demo"), "-o", "--output", help="Folder for the demo's files."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the synthetic tomograms and the training."),
-    epochs: int = typer.Option(10, "--epochs", min=1, help="Training epochs."),
+    epochs: int = typer.Option(None, "--epochs", min=1,
+                               help="Training epochs of every model (default: membrane 12, carbon and ribosome 8; "
+                                    "1 with --quick)."),
+    quick: bool = typer.Option(False, "--quick", help="Tiny tomograms (48x128x128 at 20 Å) and 1 epoch: "
+                                                      "a smoke test in seconds, not a meaningful score."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON (the steps go to stderr)."),
 ) -> None:
-    """Run the workflow on synthetic tomograms and print the score at the end."""
-    from .. import api
+    """Simulate, train membrane, carbon and ribosome models, segment with a pipeline, pick, score, draw.
 
-    typer.echo(f"1/4 simulating a training and a test tomogram in {output}/ ...")
-    train_dir = api.make_synthetic(output / "train", seed=seed)
-    test_dir = api.make_synthetic(output / "test", seed=seed + 1)
-    facts = api.volume_info(test_dir["tomogram"])
-    typer.echo(f"    {' x '.join(map(str, facts['shape_zyx']))} (Z Y X) at {facts['pixel_size_A']} Å/px; "
-               f"{len(api.list_plugins()['plugins'])} plugins loaded")
-    typer.echo("2/4 training a membrane model on 6 annotated slices ...")
-    summary = _train(train_dir, output, epochs, seed, quiet)
-    typer.echo(f"    saved {summary['model']} (best loss {summary['best_loss']:.4f}, {summary['seconds']:.0f} s)")
-    typer.echo("3/4 segmenting the test tomogram ...")
-    seg = api.segment_tomogram(test_dir["tomogram"], summary["model"], output / "segmented", overwrite=True)
-    typer.echo(f"    {seg}")
-    scores = api.segmentation_scores(seg, test_dir["files"]["membrane_mask"])
-    typer.echo("4/4 membrane vs. ground truth: " + ", ".join(
-        f"{k} {scores[k]:.3f}" for k in ("dice", "iou", "precision", "recall")))
+    Prints a table of scores per feature, the picks' precision, recall and F1, and where the files are.
+    """
+    from ..demo import run_demo
+
+    say = partial(typer.echo, err=as_json)
+    report = run_demo(output, seed=seed, epochs=epochs, quick=quick, progress=not quiet and is_terminal(),
+                      on_step=say, on_detail=lambda text: say(f"    {text}"))
+    if as_json:
+        print_json(report)
+    else:
+        typer.echo("\n".join(report_lines(report)))
+
+
+def report_lines(report: dict) -> list[str]:
+    """The demo's report as short text: scores per feature, pick scores, files."""
+    lines = ["", f"{'feature':<10} {'dice':>6} {'iou':>6} {'precision':>9} {'recall':>6}   (voxels, test tomogram)"]
+    for name, s in report["scores"]["features"].items():
+        lines.append(f"{name:<10} {s['dice']:>6.3f} {s['iou']:>6.3f} {s['precision']:>9.3f} {s['recall']:>6.3f}")
+    p = report["scores"]["picks"]
+    lines += ["", f"ribosome picks: precision {p['precision']:.3f}, recall {p['recall']:.3f}, F1 {p['f1']:.3f} "
+              f"({p['true_positive']} of {p['truth']} found, {p['false_positive']} false, "
+              f"within {p['tolerance_A']:g} Å)", ""]
+    out = report["output"]
+    lines += [f"files in {out}/ ({report['seconds']:.0f} s):",
+              f"  models     {', '.join(_rel(m['path'], out) for m in report['models'].values())}",
+              f"  pipeline   {_rel(report['pipeline'], out)}",
+              f"  segmented  {', '.join(_rel(s, out) for s in report['segmentations'].values())}",
+              f"  picks      {_rel(report['picks']['path'], out)}",
+              f"  preview    {_rel(report['preview']['path'], out)}"]
+    return lines
+
+
+def _rel(path: str, folder: str) -> str:
+    try:
+        return str(Path(path).relative_to(folder))
+    except ValueError:
+        return path

@@ -147,7 +147,7 @@ class AnnotateScreen(Screen):
         if dataset is None:
             self.query_one("#status", Static).update(" No tomogram open — press Ctrl+O")
             return
-        lo, hi = view.look.levels or (0.0, 0.0)
+        lo, hi = view.levels()  # computed here if the first frame has not been drawn yet
         scale = view.current_view().scale
         parts = [f" z {view.z}/{dataset.shape[0] - 1}", f"zoom {scale:.2g}×", f"levels {lo:.3g}..{hi:.3g}"]
         if view.look.sigma:

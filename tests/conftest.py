@@ -27,3 +27,14 @@ def shared_data() -> Path:
     if not folder.is_dir():
         pytest.skip(f"shared test data not found at {folder} (set AIS_FW_TEST_DATA to its folder)")
     return folder
+
+
+@pytest.fixture
+def one_thread():
+    """Torch on one CPU thread for the test: tiny convolutions run fastest, and steadiest on a busy machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -37,12 +37,7 @@ ARCHITECTURES = ("unet_lite", "pix2pix", "unet3d")
 TINY = dict(feature="membrane", epochs=1, box=32, copies=2, batch_size=8)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

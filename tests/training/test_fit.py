@@ -12,13 +12,7 @@ from ais_framework.errors import UsageError
 from ais_framework.training.fit import TrainingResult, train_network
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny convolutions run fastest (and steadiest on a busy machine) on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def toy(n=48, box=16, depth=1, seed=0):

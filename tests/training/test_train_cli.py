@@ -26,13 +26,7 @@ SLICES = "10,20"  # both cross a vesicle membrane (seed 0); slices 0-3 hold no m
 TINY = ("--epochs", "1", "--box", "32", "--copies", "2", "--batch-size", "8", "--quiet")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny convolutions run fastest (and steadiest on a busy machine) on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -17,12 +17,8 @@ PIXEL_SIZE = 20.0  # seed 0 at this size has two vesicles; slices 10 and 20 cros
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny convolutions run fastest (and steadiest on a busy machine) on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _single_thread(one_thread):
+    """Every test here runs torch on one thread (``one_thread`` in tests/conftest.py)."""
 
 
 @pytest.fixture(scope="session")

@@ -26,19 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import UsageError
-from .volume import iter_slabs
-
-
-def _binary(pred: np.ndarray, threshold: float, zero_one: bool = False) -> np.ndarray:
-    cut = threshold * 255.0 if pred.dtype == np.uint8 and not zero_one else threshold
-    return np.asarray(pred) >= cut
-
-
-def _is_zero_one_mask(pred: np.ndarray) -> bool:
-    """uint8 data whose values are only 0 and 1 (a mask, not a 0-255 probability map)."""
-    if pred.dtype != np.uint8:
-        return False
-    return all(float(np.max(slab, initial=0)) <= 1 for slab in iter_slabs(pred))
+from .volume import iter_slabs, probability_scale
 
 
 def _ratio(num: int, den: int) -> float:
@@ -56,9 +44,9 @@ def segmentation_scores(pred: np.ndarray, truth: np.ndarray, threshold: float = 
     if slices is not None:
         pred, truth = pred[slices], truth[slices]
     tp = fp = fn = 0
-    zero_one = _is_zero_one_mask(pred)
+    cut = threshold * probability_scale(pred)
     for p_slab, t_slab in zip(iter_slabs(pred), iter_slabs(truth)):
-        p, t = _binary(p_slab, threshold, zero_one), np.asarray(t_slab) > 0
+        p, t = np.asarray(p_slab) >= cut, np.asarray(t_slab) > 0
         tp += int(np.count_nonzero(p & t))
         fp += int(np.count_nonzero(p & ~t))
         fn += int(np.count_nonzero(~p & t))

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AisError, UsageError
-from .volume import Volume, iter_slabs, read_volume
+from .volume import Volume, iter_slabs, probability_scale, read_volume
 
 UNITS = {"nm": 10.0, "A": 1.0}  # Å per unit
 DEFAULT_LEVEL = 0.5
@@ -67,19 +67,6 @@ def check_mesh_options(level: float, dust_nm3: float, units: str) -> None:
         raise UsageError(f"unknown units {units!r}", f"use one of: {', '.join(UNITS)}")
 
 
-def value_scale(data: np.ndarray) -> float:
-    """What 1.0 is in the file's values: 1 for floats and 0/1 masks, 255 for 0..255 segmentations."""
-    if data.dtype.kind == "f":
-        return 1.0
-    if data.dtype.kind not in "iub":
-        raise UsageError(f"cannot mesh values of type {data.dtype}", "give a segmentation (uint8 or float)")
-    top = max((int(slab.max()) for slab in iter_slabs(data) if slab.size), default=0)
-    if top > 255:
-        raise UsageError(f"segmentation values go up to {top}; expected 0..1 or 0..255",
-                         "rescale the segmentation to 0..255 (uint8) or 0..1 (float)")
-    return 1.0 if top <= 1 else 255.0
-
-
 def _threshold(data: np.ndarray, cut: float) -> np.ndarray:
     """``data >= cut`` as a bool array, filled slab by slab (no float copy of the volume)."""
     mask = np.empty(data.shape, dtype=bool)
@@ -123,7 +110,7 @@ def mesh_volume(volume: Volume, level: float = DEFAULT_LEVEL, dust_nm3: float = 
     from scipy import ndimage
 
     check_mesh_options(level, dust_nm3, units)
-    data, scale = volume.data, value_scale(volume.data)
+    data, scale = volume.data, probability_scale(volume.data)
     cut = float(level) * scale
     labels, count = ndimage.label(_threshold(data, cut), structure=np.ones((3, 3, 3)), output=np.int32)
     if count == 0:

@@ -69,7 +69,7 @@ def choose_slices(depth: int, slices: Sequence[int] | None, count: int = DEFAULT
 def load_segmentations(specs: Sequence[str], tomogram: Volume, colours: Sequence[str]) -> list[SegmentationLayer]:
     """Open each ``path[:colour]`` (memory-mapped), check it matches the tomogram, pick its colour."""
     from .colours import feature_name
-    from .mesh import value_scale
+    from .volume import probability_scale
 
     layers = []
     for index, spec in enumerate(specs):
@@ -78,7 +78,7 @@ def load_segmentations(specs: Sequence[str], tomogram: Volume, colours: Sequence
         if volume.shape != tomogram.shape:
             raise InputFileError(f"{path}: shape {volume.shape} differs from the tomogram's {tomogram.shape}",
                                  "overlay segmentations of this tomogram at the same binning")
-        layers.append(SegmentationLayer(feature_name(path), colours[index], volume, value_scale(volume.data)))
+        layers.append(SegmentationLayer(feature_name(path), colours[index], volume, probability_scale(volume.data)))
     return layers
 
 

@@ -182,6 +182,27 @@ def release_pages(array: Any) -> None:
         handle.madvise(mmap.MADV_DONTNEED)
 
 
+def probability_scale(data: np.ndarray) -> float:
+    """What "certainly the feature" is in a segmentation's values: 1.0 for floats (0-1) and for
+    0/1 masks (ground truth, annotations), 255.0 for uint8-style 0-255 probability maps.
+
+    Read slab by slab (pages released), so a memory-mapped segmentation costs one slab of memory.
+    """
+    if data.dtype.kind == "f":
+        return 1.0
+    if data.dtype.kind not in "iub":
+        raise UsageError(f"segmentation values of type {data.dtype} are not probabilities",
+                         "give a segmentation as uint8 0-255 or float 0-1")
+    top = 0
+    for slab in iter_slabs(data):
+        top = max(top, int(slab.max(initial=0)))
+        release_pages(data)
+    if top > 255:
+        raise UsageError(f"segmentation values go up to {top}; expected 0..1 or 0..255",
+                         "rescale the segmentation to 0..255 (uint8) or 0..1 (float)")
+    return 1.0 if top <= 1 else 255.0
+
+
 def _writable(path: Path, volume: Volume) -> Volume:
     """The volume as (Z, Y, X) with a pixel size, or an error saying why it cannot be written."""
     if volume.data.ndim == 2:

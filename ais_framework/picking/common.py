@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..picks import Picks
-from ..volume import Volume, usable_pixel_size
+from ..volume import Volume, probability_scale, release_pages, usable_pixel_size
 
 AUTO_VOXELS = 2**24  # ~16.8 M voxels: int32 labels of 64 MB
 SLAB_BYTES = 32 * 2**20
@@ -90,25 +90,17 @@ def choose_binning(shape: tuple[int, ...], binning: int | None) -> int:
     return b
 
 
-def _cut(dtype: np.dtype, threshold: float) -> float:
-    return threshold * 255.0 if dtype == np.uint8 else threshold
-
-
 def foreground(volume: Volume, threshold: float, binning: int) -> np.ndarray:
     """Boolean mask of the (binned) working grid: block mean >= threshold on the 0..1 scale.
 
     uint8 values are 0-255 (value / 255 is compared with the threshold), except in masks
     whose values are all 0 or 1 (ground truth, annotations), where 1 means inside.
     """
-    mask, largest = _foreground(volume.data, _cut(np.dtype(volume.data.dtype), threshold), binning)
-    if volume.data.dtype == np.uint8 and largest <= 1:
-        mask, _ = _foreground(volume.data, threshold, binning)
-    return mask
+    return _foreground(volume.data, threshold * probability_scale(volume.data), binning)
 
 
-def _foreground(data: np.ndarray, cut: float, binning: int) -> tuple[np.ndarray, float]:
+def _foreground(data: np.ndarray, cut: float, binning: int) -> np.ndarray:
     b = binning
-    largest = 0.0
     nz, ny, nx = (n // b for n in data.shape)
     if min(nz, ny, nx) < 1:
         raise UsageError(f"binning {b} is larger than the volume {data.shape}", "use a smaller --binning")
@@ -117,36 +109,13 @@ def _foreground(data: np.ndarray, cut: float, binning: int) -> tuple[np.ndarray,
     for z0 in range(0, nz, step):
         z1 = min(nz, z0 + step)
         slab = np.asarray(data[z0 * b : z1 * b, : ny * b, : nx * b])
-        largest = max(largest, float(slab.max()))
         if b > 1:
             blocks = slab.reshape(z1 - z0, b, ny, b, nx, b)
             mask[z0:z1] = blocks.mean(axis=(1, 3, 5), dtype=np.float32) >= cut
         else:
             mask[z0:z1] = slab >= cut
-        _forget(data, z0 * b, z1 * b)
-    return mask, largest
-
-
-def _forget(data: np.ndarray, z0: int, z1: int) -> None:
-    """Let the OS drop pages z0:z1 of a memory-mapped volume from this process (best effort).
-
-    Read pages stay in the page cache but stop counting as this process's memory, so reading
-    a whole segmentation costs one slab of resident memory, not the whole file.
-    """
-    if not isinstance(data, np.memmap) or not data.flags.c_contiguous or data.ndim != 3:
-        return
-    import ctypes
-    import mmap
-
-    page = mmap.PAGESIZE
-    start = data.ctypes.data + z0 * data.strides[0]
-    end = data.ctypes.data + z1 * data.strides[0]
-    aligned = start - start % page
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.madvise(ctypes.c_void_p(aligned), ctypes.c_size_t(end - aligned), 4)  # MADV_DONTNEED
-    except (OSError, AttributeError):
-        pass
+        release_pages(data)
+    return mask
 
 
 def label(mask: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:

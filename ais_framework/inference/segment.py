@@ -12,6 +12,7 @@ uint8 0-255 (or float16 0-1), the same shape, voxel size and origin as the tomog
 from __future__ import annotations
 
 import contextlib
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,11 +172,22 @@ class _Window:
 
 def predict_slices(model: Any, data: np.ndarray, zs: Any, stats: dict, factor: float, device: str = "cpu",
                    precision: str = "auto", tta: int = 1) -> np.ndarray:
-    """Probabilities (len(zs), Y, X) of the consecutive slices ``zs`` of ``data`` (live preview, checks)."""
+    """Probabilities (len(zs), Y, X) of the consecutive slices ``zs`` of ``data`` (live preview, checks).
+
+    The prepared network is kept with the model's network, so calling this slice after slice
+    does not copy and fold the network each time.
+    """
     from .predict import SlicePredictor
     from .runner import Runner
 
     zs = list(zs)
     volume = Volume(data, pixel_size=factor * model.metadata.pixel_size_A)
-    predictor = SlicePredictor(model, Runner(model, device, precision, tta), volume, stats, batch_size=len(zs))
+    runners = _RUNNERS.setdefault(model.network, {})
+    if (device, precision, tta) not in runners:  # a Runner copies and folds the network: do it once
+        runners[(device, precision, tta)] = Runner(model, device, precision, tta)
+    predictor = SlicePredictor(model, runners[(device, precision, tta)], volume, stats, batch_size=len(zs))
     return predictor.predict(zs[0], zs[-1] + 1)
+
+
+#: network -> {(device, precision, tta): Runner}; entries go with their network
+_RUNNERS: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()

@@ -102,3 +102,16 @@ def test_folding_batch_norm_keeps_the_output_and_leaves_the_model_alone(membrane
         np.testing.assert_allclose(folded(x).numpy(), model.network.eval()(x).numpy(), atol=1e-4)
     assert norms and not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
     assert [m for m in model.network.modules() if isinstance(m, torch.nn.BatchNorm2d)] == norms
+
+
+def test_live_preview_prepares_the_network_once(synth, membrane_model):
+    from ais_framework import api
+    from ais_framework.inference import segment
+    from ais_framework.volume import read_volume
+
+    model, volume = load_model(membrane_model), read_volume(synth["tomogram"])
+    first = api.segment_slice(model, volume, 10)
+    runner = next(iter(segment._RUNNERS[model.network].values()))
+    again = api.segment_slice(model, volume, 10)
+    assert next(iter(segment._RUNNERS[model.network].values())) is runner
+    np.testing.assert_array_equal(first, again)

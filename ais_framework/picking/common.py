@@ -118,6 +118,30 @@ def _foreground(data: np.ndarray, cut: float, binning: int) -> np.ndarray:
     return mask
 
 
+@dataclass(frozen=True)
+class Components:
+    """The connected components of a segmentation big enough to be particles."""
+
+    grid: "Grid"
+    labels: np.ndarray      # int32 labels on the working grid
+    count: int              # every component, before the size cut
+    sizes: np.ndarray       # voxels per label (index 0 = background)
+    kept: np.ndarray        # labels of the components of at least the minimum size
+    boxes: list             # scipy.ndimage.find_objects slices, box of label i at i - 1
+
+
+def components(volume: Volume, threshold: float, binning: int | None, min_size_A3: float) -> Components:
+    """Threshold, bin and label a segmentation; keep the components of at least ``min_size_A3``."""
+    from scipy import ndimage
+
+    min_size = check_non_negative("min_size_A3", min_size_A3, "Å³")
+    grid, mask = prepare(volume, threshold, binning)
+    labels, count, sizes = label(mask)
+    del mask
+    kept = np.flatnonzero(sizes[1:] >= max(1.0, grid.voxels(min_size))) + 1
+    return Components(grid, labels, count, sizes, kept, ndimage.find_objects(labels))
+
+
 def label(mask: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
     """Face-connected components: labels (int32), their count, and voxel counts per label (index 0 = background)."""
     from scipy import ndimage

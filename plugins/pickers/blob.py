@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ais_framework import hookimpl
-from ais_framework.picking.common import check_non_negative, finish, label, prepare
+from ais_framework.picking.common import check_non_negative, components, finish
 from ais_framework.picks import Picks
 from ais_framework.specs import PickerSpec
 from ais_framework.volume import Volume
@@ -38,16 +38,10 @@ DEFAULT_SPACING = 1.5  # x the blob's greatest depth, when no spacing is given
 def pick_blobs(volume: Volume, threshold: float = 0.5, min_size_A3: float = 0.0, spacing_A: float = 0.0,
                margin_A: float = 0.0, binning: int = 0, min_particles: int = 0, **_ignored) -> Picks:
     """Blob picks of one segmentation (see the module docstring)."""
-    from scipy import ndimage
-
     spacing_A = check_non_negative("spacing_A", spacing_A, "Å")
-    min_size = check_non_negative("min_size_A3", min_size_A3, "Å³")
     margin_A = check_non_negative("margin_A", margin_A, "Å")
-    grid, mask = prepare(volume, threshold, binning)
-    labels, count, sizes = label(mask)
-    del mask
-    kept = np.flatnonzero(sizes[1:] >= max(1.0, grid.voxels(min_size))) + 1
-    boxes = ndimage.find_objects(labels)
+    parts = components(volume, threshold, binning, min_size_A3)
+    grid, labels, count, kept, boxes = parts.grid, parts.labels, parts.count, parts.kept, parts.boxes
     spacing_px = grid.pixels(spacing_A)
     found = [_peaks(labels, boxes[i - 1], i, spacing_px) for i in kept]
     zyx = np.concatenate([f[0] for f in found]) if found else np.zeros((0, 3))

@@ -19,7 +19,7 @@ import numpy as np
 
 from ais_framework import hookimpl
 from ais_framework.errors import UsageError
-from ais_framework.picking.common import check_non_negative, direction_angles, finish, label, prepare
+from ais_framework.picking.common import check_non_negative, components, direction_angles, finish
 from ais_framework.picks import Picks
 from ais_framework.specs import PickerSpec
 from ais_framework.volume import Volume
@@ -40,17 +40,11 @@ def pick_centroids(volume: Volume, threshold: float = 0.5, min_size_A3: float = 
                    isotropy: float = 0.7, margin_A: float = 0.0, binning: int = 0, min_particles: int = 0,
                    **_ignored) -> Picks:
     """Centre-of-mass picks of one segmentation (see the module docstring)."""
-    from scipy import ndimage
-
     if orient not in ORIENTATIONS:
         raise UsageError(f"unknown orientation '{orient}'", f"choose one of: {', '.join(ORIENTATIONS)}")
-    min_size = check_non_negative("min_size_A3", min_size_A3, "Å³")
     margin_A = check_non_negative("margin_A", margin_A, "Å")
-    grid, mask = prepare(volume, threshold, binning)
-    labels, count, sizes = label(mask)
-    del mask
-    kept = np.flatnonzero(sizes[1:] >= max(1.0, grid.voxels(min_size))) + 1
-    boxes = ndimage.find_objects(labels)
+    parts = components(volume, threshold, binning, min_size_A3)
+    grid, labels, count, sizes, kept, boxes = parts.grid, parts.labels, parts.count, parts.sizes, parts.kept, parts.boxes
     shapes = [_shape(labels, boxes[i - 1], i) for i in kept]
     centres = np.array([s[0] for s in shapes]).reshape(-1, 3)
     angles = None

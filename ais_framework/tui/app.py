@@ -7,6 +7,7 @@ seconds, so closing the terminal loses at most the stroke being drawn.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from textual import work
 from textual.app import App
@@ -82,6 +83,25 @@ class AisApp(App):
     def _opened(self, dataset) -> None:
         self.session.add(dataset)
         self.datasets_changed()
+
+    @work(thread=True, group="load-model")
+    def load_model(self, path: Path, then: Callable[[], None] | None = None) -> None:
+        """Load a model package in the background, add it to the session, then call ``then``."""
+        from . import services
+
+        colours = {f.name: f.colour for d in self.session.datasets for f in d.store.features}
+        try:
+            entry = services.load_model(path, colours)
+        except Exception as exc:
+            self.call_from_thread(self.notify, error_text(exc), title="Cannot load model", severity="error")
+            return
+        self.call_from_thread(self._model_loaded, entry, then)
+
+    def _model_loaded(self, entry, then: Callable[[], None] | None) -> None:
+        self.session.add_model(entry)
+        self.notify(f"Loaded {entry.path.name} ({entry.feature})")
+        if then is not None:
+            then()
 
     def datasets_changed(self) -> None:
         """Tell the visible screen (others refresh when shown again)."""

@@ -216,21 +216,8 @@ class CompareScreen(Screen):
             return
         self.load_model(Path(model))
 
-    @work(thread=True, group="load-model")
     def load_model(self, path: Path) -> None:
-        from ..app import error_text
-
-        colours = {f.name: f.colour for d in self.session.datasets for f in d.store.features}
-        try:
-            entry = services.load_model(path, colours)
-        except Exception as exc:
-            self.app.call_from_thread(self.notify, error_text(exc), title="Cannot load model", severity="error")
-            return
-        self.app.call_from_thread(self._loaded, entry)
-
-    def _loaded(self, entry) -> None:
-        self.session.add_model(entry)
-        self.notify(f"Loaded {entry.path.name} ({entry.feature}); it shows on the slice screen")
+        self.app.load_model(path)
 
     def action_close(self) -> None:
         self.app.pop_screen()

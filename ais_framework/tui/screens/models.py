@@ -244,22 +244,8 @@ class ModelsScreen(Screen):
         if path is not None:
             self.load_model(path)
 
-    @work(thread=True, group="load-model")
     def load_model(self, path: Path) -> None:
-        from ..app import error_text
-
-        colours = {f.name: f.colour for d in self.session.datasets for f in d.store.features}
-        try:
-            entry = services.load_model(path, colours)
-        except Exception as exc:
-            self.app.call_from_thread(self.notify, error_text(exc), title="Cannot load model", severity="error")
-            return
-        self.app.call_from_thread(self._loaded, entry)
-
-    def _loaded(self, entry) -> None:
-        self.session.add_model(entry)
-        self._show_models()
-        self.notify(f"Loaded {entry.path.name} ({entry.feature})")
+        self.app.load_model(path, then=self._show_models)
 
     def action_save(self) -> None:
         model = self._current_model()

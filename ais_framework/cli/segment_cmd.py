@@ -66,7 +66,7 @@ def _progress(enabled: bool) -> Iterator[Any]:
     with Progress(*columns, transient=True) as bar:
         task = bar.add_task("segmenting", total=None)
 
-        def report(done: int, total: int, tomogram: str) -> None:
+        def report(done: float, total: int, tomogram: str) -> None:
             bar.update(task, completed=done, total=total, description=f"segmenting {tomogram}")
 
         yield report

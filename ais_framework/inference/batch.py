@@ -17,7 +17,7 @@ from ..errors import UsageError
 from ..volume import read_volume
 from .segment import ModelRun, SegmentOptions, output_path, rescale_note, segment_volume, z_bounds
 
-BatchProgress = Callable[[int, int, str], None]
+BatchProgress = Callable[[float, int, str], None]  # (tomograms done, tomograms, current tomogram)
 
 
 @dataclass
@@ -77,7 +77,7 @@ def segment_tomograms(tomograms: list[Path], models: ModelSet, outdir: Path,
     for index, tomogram in enumerate(tomograms):
         def progress(done: int, count: int, index: int = index, name: str = Path(tomogram).name) -> None:
             if on_progress:
-                on_progress(index * 1000 + round(1000 * done / count), total * 1000, name)
+                on_progress(index + done / count, total, name)  # in tomograms, fractions included
 
         results.append(segment_one(Path(tomogram), runs, Path(outdir), options, models.pipeline, pixel_size, progress))
     return results

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from ..errors import UsageError
 from ..volume import read_volume
-from .segment import ModelRun, SegmentOptions, output_path, rescale_note, segment_volume, z_bounds
+from .segment import ModelRun, SegmentOptions, output_path, rescale_note, segment_volume
 
 BatchProgress = Callable[[float, int, str], None]  # (tomograms done, tomograms, current tomogram)
 
@@ -93,7 +93,6 @@ def segment_one(tomogram: Path, runs: list[ModelRun], outdir: Path, options: Seg
     if not todo:
         return TomogramResult(tomogram, targets, skipped=True, notes=["every output exists (use --overwrite)"])
     volume = read_volume(tomogram, pixel_size=pixel_size)
-    z_bounds(volume.shape[0], options.z_range)
     notes = [note for run in runs for note in run.notes + rescale_note(run.name, run.model, volume)]
     segment_volume(runs, volume, todo, options, pipeline, on_progress)
     return TomogramResult(tomogram, targets, notes=notes, seconds=time.perf_counter() - started)

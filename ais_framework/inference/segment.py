@@ -95,10 +95,10 @@ def segment_volume(runs: list[ModelRun], volume: Volume, outputs: dict[str, Path
     from .predict import SlicePredictor
     from .runner import Runner
 
+    lo, hi = z_bounds(volume.shape[0], options.z_range)
     stats = robust_stats(volume.data)
     predictors = {run.name: SlicePredictor(run.model, _runner(Runner, run.model, options), volume, stats,
                                            options.batch_size) for run in runs}
-    lo, hi = z_bounds(volume.shape[0], options.z_range)
     halo = _halo(pipeline, volume)
     windows = {name: _Window(predictor.predict) for name, predictor in predictors.items()}
     dtype = np.float16 if options.as_float16 else np.uint8

@@ -17,7 +17,7 @@ def compare(
     output: Path = typer.Option(..., "-o", "--output", help="Folder for the models (.aism), compare.json/.csv and compare.png."),
     tomogram: list[Path] = typer.Option([], "--tomogram", help="Tomogram to train on (repeatable, with --labels)."),
     labels: list[Path] = typer.Option([], "--labels", help="Label volume for the --tomogram before it (0 bg, 1 feature, 2 ignore)."),
-    slices: list[str] = typer.Option([], "--slices", help="Annotated slices to train on, e.g. 10,20,30-35 (default: all)."),
+    slices: list[str] = typer.Option([], "--slices", help="Annotated slices to train on, e.g. 10,20,30-35 or 4-88:4 (default: all)."),
     annotations: list[Path] = typer.Option([], "--annotations", help="Annotation store to train from (repeatable)."),
     validate: Optional[tuple[Path, Path]] = typer.Option(None, "--validate", metavar="TOMO LABELS", help="Score every model on this tomogram against these labels (Dice, precision, recall)."),
     validate_slices: str = typer.Option(None, "--validate-slices", help="Slices of the --validate tomogram to score, e.g. 20-40 (default: all)."),

@@ -14,7 +14,7 @@ def train(
     output: Path = typer.Option(..., "-o", "--output", help="Where to save the model (.aism)."),
     tomogram: list[Path] = typer.Option([], "--tomogram", help="Tomogram to train on (repeatable, with --labels)."),
     labels: list[Path] = typer.Option([], "--labels", help="Label volume for the --tomogram before it (0 bg, 1 feature, 2 ignore)."),
-    slices: list[str] = typer.Option([], "--slices", help="Annotated slices to use, e.g. 10,20,30-35 (default: all)."),
+    slices: list[str] = typer.Option([], "--slices", help="Annotated slices to use, e.g. 10,20,30-35 or 4-88:4 (every 4th; default: all)."),
     annotations: list[Path] = typer.Option([], "--annotations", help="Annotation store to train from (repeatable)."),
     architecture: str = typer.Option("unet_lite", "--architecture", "-a", help="Network architecture (see `ais-fw plugins`)."),
     epochs: int = typer.Option(25, "--epochs", min=1, help="Training epochs."),

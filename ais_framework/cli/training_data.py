@@ -9,20 +9,22 @@ from pathlib import Path
 
 
 def parse_slices(text: str) -> tuple[int, ...]:
-    """'10,20,30' or '10-14,30' -> (10, 20, 30) / (10, 11, 12, 13, 14, 30)."""
+    """'10,20,30', '10-14,30' or '4-88:4' (every 4th) -> (10, 20, 30) / (10, 11, 12, 13, 14, 30) / (4, 8, ..., 88)."""
     from ..errors import UsageError
 
     slices: list[int] = []
     try:
         for part in filter(None, (p.strip() for p in text.split(","))):
-            lo, _, hi = part.partition("-")
-            if hi and int(hi) < int(lo):
+            span, _, step = part.partition(":")
+            lo, _, hi = span.partition("-")
+            if (hi and int(hi) < int(lo)) or (step and (not hi or int(step) < 1)):
                 raise ValueError(part)
-            slices.extend(range(int(lo), int(hi) + 1) if hi else [int(lo)])
+            slices.extend(range(int(lo), int(hi) + 1, int(step or 1)) if hi else [int(lo)])
     except ValueError:
         slices = []
     if not slices:
-        raise UsageError(f"--slices '{text}' is not a list of slice numbers", "write e.g. --slices 10,20,30-35")
+        raise UsageError(f"--slices '{text}' is not a list of slice numbers",
+                         "write e.g. --slices 10,20,30-35 or 4-88:4 (every 4th)")
     return tuple(slices)
 
 

@@ -18,6 +18,7 @@ import torch
 from ais_framework import api
 from ais_framework.annotations import AnnotationStore
 from ais_framework.cli.main import main
+from ais_framework.cli.training_data import parse_slices
 from ais_framework.volume import read_volume, write_volume
 
 PIXEL_SIZE = 20.0  # at 40x64x64 px this gives the scene room for vesicles (seed 0: two)
@@ -236,12 +237,24 @@ def test_bad_box_or_depth(synth, tmp_path, capsys, option, words):
     assert all(word in line for word in words), line
 
 
+@pytest.mark.parametrize("text, slices", [
+    ("10,20,30", (10, 20, 30)),
+    ("10-14,30", (10, 11, 12, 13, 14, 30)),
+    ("4-20:4", (4, 8, 12, 16, 20)),
+    ("4-21:4,30", (4, 8, 12, 16, 20, 30)),
+])
+def test_slice_lists_ranges_and_steps(text, slices):
+    assert parse_slices(text) == slices
+
+
 @pytest.mark.parametrize("slices, words", [
     ("10,40", ("slice 40", "0..39")),
     ("10,-3", ("-3",)),
     ("a,b", ("a,b",)),
     ("20-10", ("20-10",)),
     (",", (",",)),
+    ("10:2", ("10:2",)),
+    ("4-20:0", ("4-20:0",)),
 ])
 def test_bad_slices(synth, tmp_path, capsys, slices, words):
     code, _, err = run(capsys, *train_args(synth, tmp_path / "m.aism", slices=slices))

@@ -363,6 +363,17 @@ def _transfer(shape, px, full_x: bool) -> tuple[np.ndarray, np.ndarray]:
     return (wedge * blur(kz) * blur(kx)).astype(np.float32), blur(fftfreq(shape[1], px)).astype(np.float32)
 
 
+def apply_transfer(density: np.ndarray, px: float) -> np.ndarray:
+    """``density`` (Z padded, see ``_padded_z``) seen through the missing wedge and the blur."""
+    from scipy import fft
+
+    spectrum = fft.rfftn(density, workers=-1)
+    zx, y_part = _transfer(density.shape, px, full_x=False)
+    spectrum *= zx[:, None, :]
+    spectrum *= y_part[None, :, None]
+    return fft.irfftn(spectrum, s=density.shape, workers=-1, overwrite_x=True)
+
+
 def form_image(density: np.ndarray, shape, px: float, rng) -> np.ndarray:
     """Negative contrast + noise, then missing wedge and blur; float32 with mean 0 and std 1.
 
@@ -370,19 +381,13 @@ def form_image(density: np.ndarray, shape, px: float, rng) -> np.ndarray:
     wedge); its level is set so that after filtering its std is ``NOISE_STD`` density units.
     ``density`` (Z padded) is used as work space.
     """
-    from scipy import fft
-
     zx_full, y_part = _transfer(density.shape, px, full_x=True)
     sigma = NOISE_STD / np.sqrt(np.mean(zx_full**2) * np.mean(y_part**2))
     for z in range(0, density.shape[0], 16):
         slab = density[z : z + 16]
         slab *= -1
         slab += np.float32(sigma) * rng.standard_normal(slab.shape, dtype=np.float32)
-    spectrum = fft.rfftn(density, workers=-1)
-    zx, y_part = _transfer(density.shape, px, full_x=False)
-    spectrum *= zx[:, None, :]
-    spectrum *= y_part[None, :, None]
-    image = fft.irfftn(spectrum, s=density.shape, workers=-1, overwrite_x=True)[: shape[0]]
+    image = apply_transfer(density, px)[: shape[0]]
     stats = volume_stats(image)
     image -= np.float32(stats["mean"])
     image /= np.float32(stats["std"])

@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from scipy import fft
 
 from ais_framework import synth
+from ais_framework.evaluate import segmentation_scores
 
 
 def membrane_only_image(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """(noise-free filtered membrane density, membrane mask, number of vesicles) at the default size."""
+    """(noise-free filtered membrane density, 0/1 membrane mask, number of vesicles) at the default size."""
     shape, px = synth.DEFAULT_SHAPE, synth.DEFAULT_PIXEL_SIZE / 10.0
     scene_seed = np.random.SeedSequence(seed).spawn(3)[0]
     scene = synth.plan_scene(np.random.default_rng(scene_seed), np.array(shape) * px)
@@ -30,19 +30,12 @@ def membrane_only_image(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     mask = np.zeros(shape, np.uint8)
     for vesicle in scene.vesicles:
         synth._render_vesicle(vesicle, density[: shape[0]], mask, px)
-    zx, y_part = synth._transfer(density.shape, px, full_x=False)
-    spectrum = fft.rfftn(density) * zx[:, None, :] * y_part[None, :, None]
-    return fft.irfftn(spectrum, s=density.shape)[: shape[0]], mask.astype(bool), len(scene.vesicles)
+    return synth.apply_transfer(density, px)[: shape[0]], mask, len(scene.vesicles)
 
 
 def best_dice(image: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     """(Dice, threshold) of the best threshold of ``image`` against ``truth``."""
-    best = (0.0, 0.0)
-    for threshold in np.linspace(0.05, 1.0, 39):
-        found = image > threshold
-        dice = 2 * np.count_nonzero(found & truth) / (np.count_nonzero(found) + np.count_nonzero(truth))
-        best = max(best, (float(dice), float(threshold)))
-    return best
+    return max((segmentation_scores(image, truth, float(t))["dice"], float(t)) for t in np.linspace(0.05, 1.0, 39))
 
 
 def main() -> None:

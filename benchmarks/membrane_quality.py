@@ -25,8 +25,10 @@ import torch
 
 from ais_framework import api
 from ais_framework.plugins import get_registry
+from ais_framework.evaluate import segmentation_scores
 from ais_framework.testing import count_parameters
 from ais_framework.training.run import LabelSource, TrainOptions
+from ais_framework.volume import read_volume
 
 
 def _arguments() -> argparse.Namespace:
@@ -45,8 +47,10 @@ def _arguments() -> argparse.Namespace:
 
 
 def _score(seg: Path, truth: str) -> dict:
-    scores = api.segmentation_scores(seg, truth, threshold=0.5)
-    scores["best"] = max((api.segmentation_scores(seg, truth, threshold=t)["dice"], t) for t in (0.3, 0.4, 0.6, 0.7))
+    """Scores at 0.5 and the best Dice over other thresholds; each file is read once."""
+    pred, true = (read_volume(path, require_pixel_size=False).data for path in (seg, truth))
+    scores = segmentation_scores(pred, true, threshold=0.5)
+    scores["best"] = max((segmentation_scores(pred, true, threshold=t)["dice"], t) for t in (0.3, 0.4, 0.6, 0.7))
     return scores
 
 
